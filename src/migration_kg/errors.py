@@ -1,0 +1,109 @@
+"""One error root for the project, with one subclass per pipeline stage.
+
+Library code raises these and never calls ``sys.exit``; the CLI turns them into a
+non-zero exit and the web layer maps them to HTTP status codes in one place
+(``serve/errors.py``).
+"""
+
+from __future__ import annotations
+
+
+class MigrationKGError(Exception):
+    """Root of every error this package raises on purpose."""
+
+    #: HTTP status the web layer answers with (overridden by subclasses).
+    http_status: int = 500
+
+    def __init__(self, message: str, *, source: str | None = None, line: int | None = None) -> None:
+        self.message = message
+        self.source = source
+        self.line = line
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = ""
+        if self.source:
+            where = f"{self.source}:{self.line}: " if self.line is not None else f"{self.source}: "
+        return f"{where}{self.message}"
+
+
+class ConfigError(MigrationKGError):
+    """Settings or command-line options that cannot work."""
+
+
+class CorpusError(MigrationKGError):
+    """A document cannot be read, or its catalogue record is missing or malformed."""
+
+    http_status = 422
+
+
+class RuleError(MigrationKGError):
+    """A mapping rule file is malformed (names file, line and rule id)."""
+
+    http_status = 422
+
+
+class ExtractError(MigrationKGError):
+    """Applying the rules to a document failed."""
+
+
+class MappingError(MigrationKGError):
+    """Turning extractions into RDF failed (unknown term, bad literal …)."""
+
+
+class OntologyError(MigrationKGError):
+    """The ontology files cannot be parsed, or use an undeclared term."""
+
+
+class ReasonerError(MigrationKGError):
+    """The reasoner found the ontology plus data inconsistent, or could not run."""
+
+
+class ValidationFailed(MigrationKGError):
+    """The data violates the SHACL shapes; ``report`` holds the typed report."""
+
+    def __init__(self, message: str, *, report: object | None = None) -> None:
+        self.report = report
+        super().__init__(message)
+
+
+class StoreError(MigrationKGError):
+    """The triple store cannot be built, opened or swapped."""
+
+    http_status = 503
+
+
+class QueryError(MigrationKGError):
+    """A query or request the client sent is wrong (syntax, parameters, media type)."""
+
+    http_status = 400
+
+
+class QueryRejected(QueryError):
+    """A syntactically valid query that this service refuses to run (SERVICE, LOAD, FROM …)."""
+
+    http_status = 403
+
+
+class NotAcceptable(QueryError):
+    """No representation matches the client's Accept header."""
+
+    http_status = 406
+
+
+class QueryTimeout(MigrationKGError):
+    """A query ran past its deadline and was stopped."""
+
+    http_status = 503
+
+
+class Overloaded(MigrationKGError):
+    """Too many queries are running; try again later."""
+
+    http_status = 503
+
+
+class NotFound(MigrationKGError):
+    """No such resource, query or document."""
+
+    http_status = 404

@@ -1,0 +1,54 @@
+"""Typed settings (pydantic-settings). Every value can be set as ``MKG_<NAME>``.
+
+Nothing reads the environment at import time: call :func:`get_settings` (cached) or
+construct :class:`Settings` directly, as the tests do.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    """Where things live and how the service behaves."""
+
+    model_config = SettingsConfigDict(env_prefix="MKG_", extra="ignore")
+
+    base_iri: str = Field("https://w3id.org/migration-kg/", description="Base of every IRI we mint.")
+    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Folder of source documents.")
+    mappings_dir: Path = Field(PROJECT_ROOT / "mappings", description="Entity dictionary and rules.")
+    ontology_dir: Path = Field(PROJECT_ROOT / "ontology", description="OWL ontology, Turtle.")
+    shapes_dir: Path = Field(PROJECT_ROOT / "shapes", description="SHACL shapes, Turtle.")
+    queries_dir: Path = Field(PROJECT_ROOT / "queries", description="Named SPARQL queries (*.rq).")
+    reference_file: Path = Field(
+        PROJECT_ROOT / "reference" / "reference-facts.yaml", description="Sourced reference facts."
+    )
+    data_dir: Path = Field(PROJECT_ROOT / "data", description="Built stores; data/current is served.")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_base_url: str | None = Field(None, description="External URL of the service, if proxied.")
+
+    query_timeout_s: float = Field(10.0, gt=0, description="Deadline of one query.")
+    max_result_rows: int = Field(100_000, gt=0)
+    max_request_bytes: int = Field(1_000_000, gt=0)
+    max_concurrent_queries: int = Field(8, gt=0)
+    cors_allow_origins: list[str] = Field(default_factory=lambda: ["*"])
+
+    reasoner: bool = Field(True, description="Run HermiT during build (needs Java).")
+
+    def iri(self, path: str) -> str:
+        """Return ``base_iri`` + ``path`` (``path`` without a leading slash)."""
+        return self.base_iri + path.lstrip("/")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
