@@ -1,0 +1,154 @@
+"""The ``migration-kg`` command: build, serve, validate and query the graph.
+
+The CLI only parses arguments and calls the stages; every error of the package
+(:class:`MigrationKGError`) ends the command with exit code 1 and a message that
+names the file and line, and nothing half-built is ever swapped in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import MigrationKGError
+from .settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    for name in ("data_dir", "corpus_dir"):
+        value = getattr(args, name, None)
+        if value is not None:
+            overrides[name] = Path(value)
+    return Settings(**overrides)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Run the whole pipeline into a new store and swap it in."""
+    from .pipeline import build
+
+    settings = _settings(args)
+    report = build(settings, corpus_dir=settings.corpus_dir, out_dir=settings.data_dir)
+    print(report.to_text())
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Assemble, reason and validate without storing; print the SHACL report."""
+    from . import reason, validate
+    from .pipeline import BuildReport, assemble, union
+
+    settings = _settings(args)
+    merged = union(assemble(settings, settings.corpus_dir, BuildReport()))
+    if settings.reasoner:
+        result = reason.check_consistency(merged)
+        print(f"reasoner (HermiT): {'consistent' if result.consistent else 'INCONSISTENT'}")
+        if not result.consistent:
+            print(result.explanation)
+            return 1
+        for triple in reason.infer(merged):
+            merged.add(triple)
+    report = validate.validate(merged, shapes_dir=settings.shapes_dir)
+    print(report.to_text())
+    return 0 if report.conforms else 1
+
+
+def _open_store(settings: Settings):  # type: ignore[no-untyped-def]
+    from .errors import StoreError
+    from .store import DUMP_NAME, OxigraphStore, current_build
+
+    current = current_build(settings.data_dir)
+    if current is None:
+        raise StoreError("no graph has been built yet; run 'migration-kg build' first", source=str(settings.data_dir))
+    return OxigraphStore.load_nquads(current / DUMP_NAME)
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    """Run a SPARQL query file (or - for standard input) against the current build."""
+    import pyoxigraph as ox
+
+    settings = _settings(args)
+    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    result = _open_store(settings).query(text)
+    if isinstance(result, ox.QueryBoolean):
+        print(json.dumps({"boolean": bool(result)}) if args.format == "json" else str(bool(result)).lower())
+        return 0
+    if isinstance(result, ox.QueryTriples):
+        sys.stdout.write(result.serialize(format=ox.RdfFormat.N_TRIPLES).decode("utf-8"))
+        return 0
+    names = [v.value for v in result.variables]
+    rows = [[(sol[n].value if sol[n] is not None else "") for n in names] for sol in result]
+    if args.format == "json":
+        print(json.dumps([dict(zip(names, r, strict=True)) for r in rows], ensure_ascii=False, indent=1))
+    elif args.format == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(names)
+        writer.writerows(rows)
+    else:
+        widths = [min(60, max([len(n)] + [len(r[i]) for r in rows])) for i, n in enumerate(names)]
+        print(" | ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)))
+        print("-+-".join("-" * w for w in widths))
+        for r in rows:
+            print(" | ".join(c[:w].ljust(w) for c, w in zip(r, widths, strict=True)))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the current build over HTTP, building one first if there is none."""
+    import uvicorn
+
+    from .serve.app import create_app
+    from .store import current_build
+
+    settings = _settings(args).model_copy(update={"host": args.host, "port": args.port})
+    if current_build(settings.data_dir) is None:
+        print("no build yet: building the graph first", file=sys.stderr)
+        cmd_build(args)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser (also used by the tests)."""
+    p = argparse.ArgumentParser(prog="migration-kg", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="run the pipeline and swap in the new store")
+    b.add_argument("--corpus", dest="corpus_dir", help="corpus folder (default: corpus/)")
+    b.add_argument("--out", dest="data_dir", help="data folder (default: data/)")
+    b.set_defaults(func=cmd_build)
+    v = sub.add_parser("validate", help="reason and validate without storing")
+    v.add_argument("--corpus", dest="corpus_dir")
+    v.set_defaults(func=cmd_validate)
+    q = sub.add_parser("query", help="run a SPARQL query file against the current build")
+    q.add_argument("file", help="a .rq file, or - for standard input")
+    q.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    q.add_argument("--data", dest="data_dir")
+    q.set_defaults(func=cmd_query)
+    s = sub.add_parser("serve", help="serve the current build (building it first if needed)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--data", dest="data_dir")
+    s.add_argument("--corpus", dest="corpus_dir")
+    s.set_defaults(func=cmd_serve)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except MigrationKGError as exc:
+        print(f"migration-kg {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except FileNotFoundError as exc:
+        print(f"migration-kg {args.command}: error: {exc.filename}: no such file", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
