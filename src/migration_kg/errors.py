@@ -85,6 +85,18 @@ class QueryRejected(QueryError):
     http_status = 403
 
 
+class PayloadTooLarge(QueryError):
+    """The request body is larger than ``Settings.max_request_bytes``."""
+
+    http_status = 413
+
+
+class UnsupportedMediaType(QueryError):
+    """The request body has a media type or charset this service does not read."""
+
+    http_status = 415
+
+
 class NotAcceptable(QueryError):
     """No representation matches the client's Accept header."""
 

@@ -1,0 +1,70 @@
+"""Shared FastAPI dependencies. Everything comes from ``app.state``, which ``create_app`` fills.
+
+Tests swap the store or the settings with ``app.dependency_overrides[get_store] = …``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+from fastapi import Request
+
+from ..errors import Overloaded, PayloadTooLarge, StoreError
+from ..settings import Settings
+from ..store import GraphStore
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_store(request: Request) -> GraphStore:
+    """The served store.
+
+    Raises:
+        StoreError: no build is loaded yet (answered as 503).
+    """
+    store: GraphStore | None = request.app.state.store
+    if store is None:
+        raise StoreError(
+            "no graph is loaded: build one and swap it in", source=str(request.app.state.settings.data_dir)
+        )
+    return store
+
+
+def query_slot(request: Request) -> Iterator[None]:
+    """Hold one of ``Settings.max_concurrent_queries`` slots for the length of the request.
+
+    Raises:
+        Overloaded: every slot is taken (answered as 503).
+    """
+    slots: threading.BoundedSemaphore = request.app.state.query_slots
+    if not slots.acquire(blocking=False):
+        raise Overloaded("too many queries are running; try again in a moment")
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+async def request_body(request: Request) -> bytes:
+    """The raw request body, read without blocking and cut off at ``Settings.max_request_bytes``.
+
+    Raises:
+        PayloadTooLarge: the declared or actual body is larger than the limit (413).
+    """
+    limit = request.app.state.settings.max_request_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"request body of {declared} bytes is over the limit of {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,77 @@
+"""The media types the endpoint speaks and how results are written in each.
+
+SELECT/ASK results: SPARQL 1.1 Query Results JSON, XML, CSV, TSV
+(https://www.w3.org/TR/sparql11-results-json/ …). CONSTRUCT/DESCRIBE graphs and the
+service description: Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML. pyoxigraph
+writes all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pyoxigraph as ox
+
+from ..namespaces import PREFIXES
+from .negotiation import Offer
+
+SPARQL_JSON = Offer("application/sparql-results+json", ("application/json",), ("json", "srj"))
+SPARQL_XML = Offer("application/sparql-results+xml", ("application/xml", "text/xml"), ("xml", "srx"))
+SPARQL_CSV = Offer("text/csv", (), ("csv",))
+SPARQL_TSV = Offer("text/tab-separated-values", (), ("tsv",))
+#: SELECT and ASK answers, preferred first.
+RESULT_OFFERS: tuple[Offer, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV)
+
+TURTLE = Offer("text/turtle", ("application/turtle", "application/x-turtle"), ("turtle", "ttl"))
+N_TRIPLES = Offer("application/n-triples", (), ("nt", "ntriples", "n-triples"))
+N_QUADS = Offer("application/n-quads", (), ("nq", "nquads", "n-quads"))
+TRIG = Offer("application/trig", (), ("trig",))
+JSON_LD = Offer("application/ld+json", ("application/json",), ("jsonld", "json-ld", "json"))
+RDF_XML = Offer("application/rdf+xml", ("application/xml", "text/xml"), ("rdfxml", "rdf", "xml"))
+#: CONSTRUCT and DESCRIBE answers, preferred first.
+RDF_OFFERS: tuple[Offer, ...] = (TURTLE, N_TRIPLES, N_QUADS, TRIG, JSON_LD, RDF_XML)
+
+HTML = Offer("text/html", ("application/xhtml+xml",), ("html",))
+PLAIN_TEXT = Offer("text/plain", (), ("text", "txt"))
+JSON = Offer("application/json", (), ("json",))
+
+_RESULTS_FORMATS: dict[Offer, ox.QueryResultsFormat] = {
+    SPARQL_JSON: ox.QueryResultsFormat.JSON,
+    SPARQL_XML: ox.QueryResultsFormat.XML,
+    SPARQL_CSV: ox.QueryResultsFormat.CSV,
+    SPARQL_TSV: ox.QueryResultsFormat.TSV,
+}
+_RDF_FORMATS: dict[Offer, ox.RdfFormat] = {
+    TURTLE: ox.RdfFormat.TURTLE,
+    N_TRIPLES: ox.RdfFormat.N_TRIPLES,
+    N_QUADS: ox.RdfFormat.N_QUADS,
+    TRIG: ox.RdfFormat.TRIG,
+    JSON_LD: ox.RdfFormat.JSON_LD,
+    RDF_XML: ox.RdfFormat.RDF_XML,
+}
+_WITH_PREFIXES = {ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML}
+
+
+def write_results(results: ox.QuerySolutions | ox.QueryBoolean, offer: Offer) -> bytes:
+    """Serialise SELECT solutions or an ASK boolean as ``offer`` (one of :data:`RESULT_OFFERS`).
+
+    Raises:
+        KeyError: ``offer`` is not a results format. OSError: the lazy evaluation failed.
+    """
+    body = results.serialize(format=_RESULTS_FORMATS[offer])
+    assert body is not None  # no output given, so pyoxigraph returns the bytes
+    return body
+
+
+def write_graph(triples: Iterable[ox.Triple], offer: Offer) -> bytes:
+    """Serialise triples as ``offer`` (one of :data:`RDF_OFFERS`), with our prefixes where they fit.
+
+    Raises:
+        KeyError: ``offer`` is not an RDF format. OSError: the lazy evaluation failed.
+    """
+    rdf_format = _RDF_FORMATS[offer]
+    options: dict[str, Any] = {"prefixes": PREFIXES} if rdf_format in _WITH_PREFIXES else {}
+    body = ox.serialize(triples, format=rdf_format, **options)
+    assert body is not None
+    return body

@@ -1,0 +1,1 @@
+"""One router per concern; ``serve.app.create_app`` includes them."""

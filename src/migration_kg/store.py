@@ -1,0 +1,461 @@
+"""The store stage: the triple store behind one small interface, and how builds are swapped in.
+
+:class:`GraphStore` is the interface the web layer and the named queries use;
+:class:`OxigraphStore` implements it over an embedded `pyoxigraph` store.
+
+A build never touches the served graph: :func:`build_store` writes a complete store, an
+N-Quads dump and a ``manifest.json`` into a fresh ``<data>/builds/<build-id>/`` folder,
+and :func:`swap_in` then re-points the ``<data>/current`` symlink at it in one atomic
+``rename``. A failed build leaves ``current`` exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol, TypeAlias, runtime_checkable
+
+import pyoxigraph as ox
+import rdflib
+
+from .errors import QueryError, StoreError
+
+#: What a query returns: solutions (SELECT), a boolean (ASK) or triples (CONSTRUCT/DESCRIBE).
+QueryResult: TypeAlias = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+
+DUMP_NAME = "graph.nq"
+MANIFEST_NAME = "manifest.json"
+STORE_DIR_NAME = "store"
+CURRENT_LINK = "current"
+BUILDS_DIR = "builds"
+_RDFLIB_DEFAULT_GRAPH = str(rdflib.graph.DATASET_DEFAULT_GRAPH_ID)
+
+
+@dataclass(frozen=True)
+class QueryDataset:
+    """An RDF dataset picked for one query (the protocol's ``default-graph-uri``/``named-graph-uri``).
+
+    Both lists hold graph IRIs of *this* store; an IRI the store does not hold is an
+    empty graph, never something to fetch.
+    """
+
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """What the rest of the package may ask of a triple store."""
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        substitutions: Mapping[str, Any] | None = None,
+        default_graph_as_union: bool = True,
+        dataset: QueryDataset | None = None,
+        base_iri: str | None = None,
+    ) -> QueryResult:
+        """Run a SPARQL 1.1 query; see :meth:`OxigraphStore.query`."""
+        ...
+
+    def quads_count(self) -> int:
+        """Number of quads in the store."""
+        ...
+
+    def named_graphs(self) -> list[str]:
+        """IRIs of the named graphs, sorted."""
+        ...
+
+    def dump(self, path: Path, *, format: ox.RdfFormat = ox.RdfFormat.N_QUADS) -> None:
+        """Write the whole dataset to ``path``."""
+        ...
+
+
+class OxigraphStore:
+    """A :class:`GraphStore` over an embedded pyoxigraph ``Store`` (in memory or on disk).
+
+    >>> store = OxigraphStore()
+    >>> store.add_quads([ox.Quad(ox.NamedNode("http://ex/s"), ox.NamedNode("http://ex/p"),
+    ...                          ox.Literal("o"), ox.NamedNode("http://ex/g"))])
+    >>> bool(store.query("ASK { ?s ?p 'o' }"))
+    True
+    >>> store.named_graphs()
+    ['http://ex/g']
+    """
+
+    def __init__(self, path: Path | None = None, *, _store: ox.Store | None = None) -> None:
+        """Open a read-write store on disk at ``path``, or in memory when ``path`` is None.
+
+        Raises:
+            StoreError: the folder cannot be opened (locked, corrupt, not writable).
+        """
+        self.path = path
+        if _store is not None:
+            self._store = _store
+            return
+        try:
+            self._store = ox.Store(str(path)) if path is not None else ox.Store()
+        except OSError as exc:
+            raise StoreError(f"cannot open store: {exc}", source=str(path)) from exc
+
+    @classmethod
+    def open_read_only(cls, path: Path) -> OxigraphStore:
+        """Open the on-disk store at ``path`` read-only.
+
+        Raises:
+            StoreError: ``path`` holds no store or cannot be read.
+        """
+        try:
+            return cls(path, _store=ox.Store.read_only(str(path)))
+        except OSError as exc:
+            raise StoreError(f"cannot open store read-only: {exc}", source=str(path)) from exc
+
+    @classmethod
+    def load_nquads(cls, path: Path) -> OxigraphStore:
+        """Read the N-Quads file ``path`` into a new in-memory store (faster to query than disk).
+
+        Raises:
+            StoreError: the file is missing or is not valid N-Quads (the message has the line).
+        """
+        store = cls()
+        try:
+            store._store.load(path=str(path), format=ox.RdfFormat.N_QUADS)
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise StoreError(f"cannot load N-Quads: {exc}", source=str(path)) from exc
+        return store
+
+    def add_quads(self, quads: Iterable[Any]) -> None:
+        """Add ``quads`` (pyoxigraph ``Quad``s or rdflib ``(s, p, o, g)`` tuples).
+
+        Raises:
+            StoreError: a write failed; ValueError/TypeError from a malformed quad propagate.
+        """
+        try:
+            self._store.bulk_extend(to_oxigraph_quad(q) for q in quads)
+        except OSError as exc:
+            raise StoreError(f"cannot write quads: {exc}", source=_where(self.path)) from exc
+
+    def load_file(self, path: Path) -> None:
+        """Bulk-load the N-Quads file ``path`` into this store.
+
+        Raises:
+            StoreError: the file is missing or is not valid N-Quads.
+        """
+        try:
+            self._store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise StoreError(f"cannot load N-Quads: {exc}", source=str(path)) from exc
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        substitutions: Mapping[str, Any] | None = None,
+        default_graph_as_union: bool = True,
+        dataset: QueryDataset | None = None,
+        base_iri: str | None = None,
+    ) -> QueryResult:
+        """Run the SPARQL 1.1 query ``sparql``.
+
+        Args:
+            sparql: the query text (never built by string concatenation: pass values
+                in ``substitutions``).
+            substitutions: variable name (without ``?``) -> term (pyoxigraph or rdflib),
+                bound before evaluation (SEP-0007).
+            default_graph_as_union: the default graph is the union of all graphs. Ignored
+                when ``dataset`` is given. Pass False for a query with FROM / FROM NAMED,
+                which pyoxigraph would otherwise override.
+            dataset: the protocol dataset; overrides FROM / FROM NAMED in the query.
+            base_iri: resolves relative IRIs in the query.
+
+        Returns:
+            ``QuerySolutions`` (SELECT), ``QueryBoolean`` (ASK) or ``QueryTriples``.
+
+        Raises:
+            QueryError: syntax error (pyoxigraph's message, with line and column), a bad
+                dataset IRI, or a substitution for a variable the query does not project.
+            StoreError: the store could not be read.
+        """
+        options: dict[str, Any] = {"base_iri": base_iri}
+        if substitutions:
+            options["substitutions"] = {
+                ox.Variable(name.lstrip("?$")): to_oxigraph_term(value)
+                for name, value in substitutions.items()
+            }
+        if dataset is not None:
+            try:
+                options["default_graph"] = [ox.NamedNode(g) for g in dataset.default_graphs]
+                options["named_graphs"] = [ox.NamedNode(g) for g in dataset.named_graphs]
+            except ValueError as exc:
+                raise QueryError(f"invalid graph IRI in the dataset: {exc}") from exc
+        else:
+            options["use_default_graph_as_union"] = default_graph_as_union
+        try:
+            return self._store.query(sparql, **options)
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL syntax error: {exc}") from exc
+        except RuntimeError as exc:  # e.g. a substitution for a variable the query does not project
+            raise QueryError(f"cannot run the query: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"query failed: {exc}", source=_where(self.path)) from exc
+
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
+        """Run a SPARQL 1.1 Update (the web layer keeps this off; see ``serve.routers.sparql``).
+
+        Raises:
+            QueryError: syntax error. StoreError: the write failed or the store is read-only.
+        """
+        try:
+            self._store.update(sparql, base_iri=base_iri)
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL Update syntax error: {exc}") from exc
+        except (OSError, RuntimeError) as exc:
+            raise StoreError(f"update failed: {exc}", source=_where(self.path)) from exc
+
+    def quads_count(self) -> int:
+        """Number of quads in the store (all graphs)."""
+        return len(self._store)
+
+    def named_graphs(self) -> list[str]:
+        """IRIs of the named graphs, sorted (blank-node graph names are left out)."""
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def triple_counts(self) -> dict[str, int]:
+        """Triples per graph: graph IRI -> count, the default graph under the key ``""``."""
+        counts: Counter[str] = Counter()
+        for quad in self._store:
+            graph = quad.graph_name
+            counts[graph.value if isinstance(graph, ox.NamedNode | ox.BlankNode) else ""] += 1
+        return dict(sorted(counts.items()))
+
+    def dump(self, path: Path, *, format: ox.RdfFormat = ox.RdfFormat.N_QUADS) -> None:
+        """Write the whole dataset to ``path`` in ``format`` (a dataset format: N-Quads, TriG …).
+
+        Raises:
+            StoreError: the file cannot be written or the format holds no named graphs.
+        """
+        try:
+            self._store.dump(str(path), format=format)
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"cannot dump store: {exc}", source=str(path)) from exc
+
+    def flush(self) -> None:
+        """Write buffered changes of an on-disk store to disk."""
+        self._store.flush()
+
+
+def to_oxigraph_term(value: Any) -> Any:
+    """Convert an rdflib term (``URIRef``, ``BNode``, ``Literal``) to pyoxigraph; pass pyoxigraph through.
+
+    Raises:
+        TypeError: ``value`` is not an RDF term.
+    """
+    if isinstance(value, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | ox.DefaultGraph):
+        return value
+    if isinstance(value, rdflib.URIRef):
+        return ox.NamedNode(str(value))
+    if isinstance(value, rdflib.BNode):
+        return ox.BlankNode(str(value))
+    if isinstance(value, rdflib.Literal):
+        if value.language:
+            return ox.Literal(str(value), language=value.language)
+        datatype = ox.NamedNode(str(value.datatype)) if value.datatype else None
+        return ox.Literal(str(value), datatype=datatype)
+    raise TypeError(f"not an RDF term: {value!r}")
+
+
+def to_oxigraph_quad(quad: Any) -> ox.Quad:
+    """Convert an rdflib ``(s, p, o, g)`` tuple (``g`` an identifier, a Graph or None) to a ``Quad``.
+
+    Raises:
+        TypeError: ``quad`` is neither a ``Quad`` nor a 3- or 4-tuple of terms.
+    """
+    if isinstance(quad, ox.Quad):
+        return quad
+    if not isinstance(quad, tuple) or len(quad) not in (3, 4):
+        raise TypeError(f"not a quad: {quad!r}")
+    graph = quad[3] if len(quad) == 4 else None
+    if isinstance(graph, rdflib.Graph):
+        graph = graph.identifier
+    if graph is None or str(graph) == _RDFLIB_DEFAULT_GRAPH:
+        graph_name: Any = ox.DefaultGraph()
+    else:
+        graph_name = to_oxigraph_term(graph)
+    s, p, o = (to_oxigraph_term(t) for t in quad[:3])
+    return ox.Quad(s, p, o, graph_name)
+
+
+def rewrite_base(quads: Iterable[ox.Quad], from_base: str, to_base: str) -> Iterator[ox.Quad]:
+    """Yield ``quads`` with every IRI (and literal datatype) under ``from_base`` moved to ``to_base``.
+
+    >>> q = ox.Quad(ox.NamedNode("https://w3id.org/migration-kg/id/state/ECU"),
+    ...             ox.NamedNode("http://ex/p"), ox.Literal("x"),
+    ...             ox.NamedNode("https://w3id.org/migration-kg/graph/vocab"))
+    >>> [str(r) for r in rewrite_base([q], "https://w3id.org/migration-kg/", "https://kg.example/")]
+    ['<https://kg.example/id/state/ECU> <http://ex/p> "x" <https://kg.example/graph/vocab>']
+    """
+    if from_base == to_base:
+        yield from quads
+        return
+
+    def move(term: Any) -> Any:
+        if isinstance(term, ox.NamedNode) and term.value.startswith(from_base):
+            return ox.NamedNode(to_base + term.value[len(from_base) :])
+        if isinstance(term, ox.Literal) and term.datatype.value.startswith(from_base):
+            return ox.Literal(term.value, datatype=move(term.datatype))
+        if isinstance(term, ox.Triple):
+            return ox.Triple(move(term.subject), move(term.predicate), move(term.object))
+        return term
+
+    for quad in quads:
+        yield ox.Quad(move(quad.subject), move(quad.predicate), move(quad.object), move(quad.graph_name))
+
+
+def build_store(quads: Path | Iterable[Any], out_dir: Path, *, build_id: str | None = None) -> Path:
+    """Build a complete store in a fresh ``out_dir/builds/<build-id>/`` folder.
+
+    The folder holds ``store/`` (on-disk pyoxigraph), ``graph.nq`` (the N-Quads dump that
+    the server loads) and ``manifest.json`` (build id, time, triples per graph, quad
+    count, sha256 of the dump). It is written under a hidden temporary name and renamed
+    into place only when complete, so a crash never leaves a half build that looks whole.
+
+    Args:
+        quads: an N-Quads file, or an iterable of pyoxigraph ``Quad``s or rdflib quads
+            (an ``rdflib.Dataset`` works). Rewrite the base first with :func:`rewrite_base`.
+        out_dir: the data folder (``Settings.data_dir``).
+        build_id: name of the build; default: UTC time stamp plus a random suffix.
+
+    Returns:
+        The path of the finished build folder.
+
+    Raises:
+        StoreError: the input is unreadable or invalid, or the folder cannot be written.
+            Nothing is left behind under ``builds/``.
+    """
+    build_id = build_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ-") + secrets.token_hex(3)
+    builds = Path(out_dir) / BUILDS_DIR
+    final = builds / build_id
+    partial = builds / f".{build_id}.partial"
+    if final.exists():
+        raise StoreError("a build with this id already exists", source=str(final))
+    try:
+        partial.mkdir(parents=True)
+        _fill_build(quads, partial, build_id)
+        os.rename(partial, final)
+    except StoreError:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    except Exception as exc:  # any failure of the input iterable must not leave a half build
+        shutil.rmtree(partial, ignore_errors=True)
+        source = str(quads) if isinstance(quads, Path | str) else str(final)
+        raise StoreError(f"build failed: {type(exc).__name__}: {exc}", source=source) from exc
+    return final
+
+
+def _fill_build(quads: Path | Iterable[Any], folder: Path, build_id: str) -> None:
+    store = OxigraphStore(folder / STORE_DIR_NAME)
+    if isinstance(quads, Path | str):
+        store.load_file(Path(quads))
+    else:
+        store.add_quads(quads)
+    store.flush()
+    dump = folder / DUMP_NAME
+    store.dump(dump)
+    manifest = {
+        "build_id": build_id,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quads": store.quads_count(),
+        "triples_per_graph": store.triple_counts(),
+        "dump": {"file": DUMP_NAME, "sha256": sha256_file(dump), "bytes": dump.stat().st_size},
+        "store": STORE_DIR_NAME,
+    }
+    del store  # releases the RocksDB lock before the folder is renamed
+    (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", "utf-8")
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of the file at ``path``, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_manifest(build_dir: Path) -> dict[str, Any]:
+    """The parsed ``manifest.json`` of ``build_dir``.
+
+    Raises:
+        StoreError: the manifest is missing or not JSON.
+    """
+    path = Path(build_dir) / MANIFEST_NAME
+    try:
+        manifest: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"no readable build manifest: {exc}", source=str(path)) from exc
+    return manifest
+
+
+def swap_in(build_dir: Path, data_dir: Path) -> Path | None:
+    """Atomically point ``data_dir/current`` at ``build_dir``.
+
+    A temporary symlink is created and renamed over ``current`` (``os.replace`` is
+    atomic on POSIX), so readers see either the old build or the new one, never neither.
+
+    Returns:
+        The build that was current before, or None.
+
+    Raises:
+        StoreError: ``build_dir`` is not a finished build (no manifest or dump), or
+            ``current`` exists and is not a symlink.
+    """
+    build_dir, data_dir = Path(build_dir).resolve(), Path(data_dir)
+    read_manifest(build_dir)
+    if not (build_dir / DUMP_NAME).is_file():
+        raise StoreError("build has no N-Quads dump", source=str(build_dir / DUMP_NAME))
+    link = data_dir / CURRENT_LINK
+    if link.exists() and not link.is_symlink():
+        raise StoreError("refusing to replace a real folder with the current-build link", source=str(link))
+    previous = current_build(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        target = build_dir.relative_to(data_dir.resolve())  # relative: the data folder stays movable
+    except ValueError:
+        target = build_dir
+    temp = data_dir / f".{CURRENT_LINK}.{secrets.token_hex(4)}"
+    try:
+        os.symlink(target, temp, target_is_directory=True)
+        os.replace(temp, link)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise StoreError(f"cannot swap in build: {exc}", source=str(link)) from exc
+    return previous
+
+
+def current_build(data_dir: Path) -> Path | None:
+    """The build folder ``data_dir/current`` points at, or None if there is none (or it dangles)."""
+    link = Path(data_dir) / CURRENT_LINK
+    if not link.exists():
+        return None
+    return link.resolve()
+
+
+def _where(path: Path | None) -> str:
+    return str(path) if path is not None else "<memory>"
+
+
+# fmt: off
+__all__ = [
+    "GraphStore", "OxigraphStore", "QueryDataset", "QueryResult", "build_store", "current_build",
+    "read_manifest", "rewrite_base", "sha256_file", "swap_in", "to_oxigraph_quad", "to_oxigraph_term",
+]
+# fmt: on

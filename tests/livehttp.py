@@ -1,0 +1,129 @@
+"""Helpers for tests that talk real HTTP: a small dataset, a built store, a uvicorn server in a thread.
+
+Test modules import these and wrap them in their own fixtures (there is no shared
+conftest for them yet).
+"""
+
+from __future__ import annotations
+
+import http.server
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from migration_kg.namespaces import DEFAULT_BASE
+from migration_kg.store import build_store, swap_in
+
+BASE = DEFAULT_BASE
+VOCAB_GRAPH = BASE + "graph/vocab"
+DOC_GRAPH = BASE + "graph/doc/test-doc"
+MKG = BASE + "ontology#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
+
+#: Two named graphs under the default base; a blank node and non-ASCII text on purpose.
+TEST_NQUADS = f"""\
+<{BASE}id/state/ECU> <{RDF_TYPE}> <{MKG}State> <{VOCAB_GRAPH}> .
+<{BASE}id/state/ECU> <{LABEL}> "Ecuador" <{VOCAB_GRAPH}> .
+<{BASE}id/state/ECU> <{MKG}iso3166Alpha3> "ECU" <{VOCAB_GRAPH}> .
+<{BASE}id/state/CIV> <{RDF_TYPE}> <{MKG}State> <{VOCAB_GRAPH}> .
+<{BASE}id/state/CIV> <{LABEL}> "Côte d’Ivoire" <{VOCAB_GRAPH}> .
+<{BASE}id/event/2017-04-06-dialogue> <{RDF_TYPE}> <{MKG}Dialogue> <{DOC_GRAPH}> .
+<{BASE}id/event/2017-04-06-dialogue> <{LABEL}> "GFMD Dialogue on the GCM" <{DOC_GRAPH}> .
+<{BASE}id/event/2017-04-06-dialogue> <{MKG}participant> <{BASE}id/state/ECU> <{DOC_GRAPH}> .
+<{BASE}id/event/2017-04-06-dialogue> <{MKG}ordinal> "3"^^<{INTEGER}> <{DOC_GRAPH}> .
+<{BASE}id/event/2017-04-06-dialogue> <{MKG}location> _:geneva <{DOC_GRAPH}> .
+_:geneva <{LABEL}> "Genève"@fr <{DOC_GRAPH}> .
+"""
+#: Triples per named graph in TEST_NQUADS.
+TEST_COUNTS = {VOCAB_GRAPH: 5, DOC_GRAPH: 6}
+
+
+def write_test_dataset(path: Path) -> Path:
+    """Write :data:`TEST_NQUADS` to ``path`` and return it."""
+    path.write_text(TEST_NQUADS, encoding="utf-8")
+    return path
+
+
+def build_test_data_dir(data_dir: Path) -> Path:
+    """Build the test dataset into ``data_dir`` and swap it in; returns the build folder."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    build = build_store(write_test_dataset(data_dir / "input.nq"), data_dir)
+    swap_in(build, data_dir)
+    return build
+
+
+def free_socket() -> socket.socket:
+    """A TCP socket bound to a free port on 127.0.0.1 (not yet listening)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@contextmanager
+def serve(app: FastAPI, *, wait_path: str = "/readyz", timeout: float = 20.0) -> Iterator[str]:
+    """Run ``app`` under uvicorn in a background thread; yield its base URL once ``wait_path`` is 200."""
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                if httpx.get(url + wait_path, timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError(f"server at {url} did not become ready")
+            time.sleep(0.05)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+class Canary:
+    """An HTTP server that only records the requests it gets (to prove nothing calls out)."""
+
+    def __init__(self) -> None:
+        self.hits: list[str] = []
+        hits = self.hits
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _record(self) -> None:
+                hits.append(f"{self.command} {self.path}")
+                self.send_response(200)
+                self.send_header("Content-Type", "application/sparql-results+json")
+                self.end_headers()
+                self.wfile.write(b'{"head":{"vars":[]},"results":{"bindings":[{}]}}')
+
+            do_GET = do_POST = _record
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Canary:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
