@@ -187,6 +187,9 @@ def _accessor(value: Any, attr: str) -> Any:
         return value.label
     if attr == "text" and isinstance(value, DateValue):
         return re.sub(r"\s+", " ", value.text)
+    if attr == "nth" and isinstance(value, int):
+        suffix = "th" if 10 <= value % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(value % 10, "th")
+        return f"{value}{suffix}"
     if attr == "year" and isinstance(value, DateValue):
         return Year(value.year)
     raise ExtractError(f"no accessor .{attr} for a {type(value).__name__}")
