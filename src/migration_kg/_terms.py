@@ -5,49 +5,60 @@ Regenerate with ``python -m migration_kg.ontology --write-terms``.
 
 MKG_TERMS: tuple[str, ...] = (
     # classes: actors
-    "Actor", "Person", "Organization", "State", "IntergovernmentalOrganization", "UNEntity",
-    "RegionalEconomicCommunity", "StakeholderGroup", "Secretariat", "Place",
-    # classes: processes, bodies, instruments
-    "GovernanceProcess", "GlobalProcess", "ReviewProcess", "InterStateConsultationMechanism",
-    "RegionalConsultativeProcess", "InterRegionalForum", "Body", "Chairmanship", "Troika",
-    "SteeringGroup", "SteeringCommittee", "FriendsOfTheForum", "SupportUnit", "Platform",
-    "Mechanism", "WorkingGroup", "Network", "Fund", "Instrument", "Compact", "Resolution",
-    "Declaration", "Agenda", "Initiative", "Roadmap",
-    # classes: events
-    "Event", "Meeting", "Summit", "Dialogue", "Consultation", "Roundtable", "WorkingSession",
-    "Workshop", "SideEvent", "Hearing", "PlenarySession", "Conference", "Briefing", "Forum",
-    # classes: roles, posts, contributions
-    "Membership", "PostHolding", "RoleType", "Contribution", "ContributionType",
+    "Actor", "IntergovernmentalOrganization", "Network", "Organization", "Person", "Place",
+    "RegionalEconomicCommunity", "Secretariat", "StakeholderGroup", "State", "UNEntity",
     # classes: documents
-    "Document", "Report", "SummaryReport", "ConceptPaper", "NonPaper", "Publication",
-    "DocumentType",
-    # classes: statements, quantities, evidence
-    "Proposal", "Position", "Claim", "Quantity", "Unit", "Modality", "Extraction", "MappingRule",
-    "Build", "Topic", "ThematicCluster", "Objective", "GuidingPrinciple",
-    # individuals: role types
-    "ChairRole", "CoChairRole", "CoFacilitatorRole", "RapporteurRole", "ChampionRole",
-    "CoLeadRole", "ObserverRole", "MemberRole", "PresiderRole", "SpeakerRole", "ConvenerRole",
-    "HostRole", "ParticipantRole", "PermanentRepresentativeRole", "DirectorGeneralRole",
-    "UnderSecretaryGeneralRole", "SpecialRepresentativeRole", "HeadRole",
-    # individuals: modality
-    "Stated", "Proposed", "Expected", "Disputed",
-    # individuals: contribution types
-    "OpeningStatement", "WelcomeRemarks", "ClosingRemarks", "VideoMessage", "Statement",
-    "RapporteurReport", "Update", "TookTheFloor",
-    # individuals: document types
-    "SummaryReportType", "ConceptPaperType", "ReportChapterType",
-    # object properties
-    "convenedBy", "presidedBy", "organizedBy", "hostedBy", "participant", "speaker",
-    "rapporteur", "location", "subEventOf", "discussed", "mentions", "onBehalfOf",
-    "representing", "contributor", "atEvent", "contributionType", "role", "modality",
-    "contributesTo", "reportsTo", "reviews", "envisagedIn", "buildsOn", "administeredBy",
-    "runBy", "partOf", "basedOn", "cites", "concerns", "proposedBy", "proposedAt",
-    "quantityOf", "unit", "evidence", "document", "rule", "precededBy", "observerAt",
-    "postIn", "accreditedTo", "heldBy", "about", "citesTarget", "documentType",
-    # datatype properties
-    "startDate", "endDate", "date", "dateText", "startYear", "endYear", "year", "asOf",
-    "asOfText", "value", "approximate", "quote", "sentence", "startOffset", "endOffset",
-    "acronym", "iso3166Alpha3", "iso3166Alpha2", "ordinal", "function", "description",
-    "text", "status", "unSymbol", "paragraph", "tentative", "postLabel", "pattern",
-    "ruleKind", "number", "count",
+    "ConceptPaper", "Document", "DocumentType", "NonPaper", "Publication", "Report",
+    "SummaryReport",
+    # classes: events
+    "Briefing", "Conference", "Consultation", "Dialogue", "Event", "Forum", "Hearing", "Meeting",
+    "PlenarySession", "Roundtable", "SideEvent", "Summit", "WorkingSession", "Workshop",
+    # classes: processes
+    "Agenda", "Body", "Chairmanship", "Compact", "Declaration", "FriendsOfTheForum", "Fund",
+    "GlobalProcess", "GovernanceProcess", "Initiative", "Instrument", "InterRegionalForum",
+    "InterStateConsultationMechanism", "Mechanism", "Platform", "RegionalConsultativeProcess",
+    "Resolution", "ReviewProcess", "Roadmap", "SteeringCommittee", "SteeringGroup", "SupportUnit",
+    "Troika", "WorkingGroup",
+    # classes: roles
+    "Contribution", "ContributionType", "Membership", "PostHolding", "RoleType",
+    # classes: statements
+    "Build", "Claim", "Extraction", "GuidingPrinciple", "MappingRule", "Modality", "Objective",
+    "Position", "Proposal", "Proposition", "Quantity", "ThematicCluster", "Topic", "Unit",
+    # individuals: documents
+    "ConceptPaperType", "ReportChapterType", "SummaryReportType",
+    # individuals: roles
+    "ChairRole", "ChampionRole", "ClosingRemarks", "CoChairRole", "CoFacilitatorRole", "CoLeadRole",
+    "ConvenerRole", "DirectorGeneralRole", "HeadRole", "HostRole", "MemberRole", "ObserverRole",
+    "OpeningStatement", "ParticipantRole", "PermanentRepresentativeRole", "PresiderRole",
+    "RapporteurReport", "RapporteurRole", "SpeakerRole", "SpecialRepresentativeRole", "Statement",
+    "TookTheFloor", "UnderSecretaryGeneralRole", "Update", "VideoMessage", "WelcomeRemarks",
+    # individuals: statements
+    "Disputed", "Expected", "Proposed", "Stated",
+    # object properties: actors
+    "partOf",
+    # object properties: documents
+    "basedOn", "cites", "citesTarget", "documentType", "mentions",
+    # object properties: events
+    "convenedBy", "discussed", "hostedBy", "location", "observerAt", "organizedBy", "participant",
+    "precededBy", "presidedBy", "rapporteur", "speaker", "subEventOf",
+    # object properties: processes
+    "administeredBy", "buildsOn", "contributesTo", "envisagedIn", "heldBy", "reportsTo", "reviews",
+    "runBy",
+    # object properties: roles
+    "accreditedTo", "atEvent", "contributionType", "contributor", "onBehalfOf", "postIn",
+    "representing", "role",
+    # object properties: statements
+    "about", "concerns", "document", "evidence", "modality", "proposedAt", "proposedBy",
+    "quantityOf", "rule",
+    # datatype properties: actors
+    "acronym", "iso3166Alpha2", "iso3166Alpha3",
+    # datatype properties: events
+    "date", "dateText", "endDate", "ordinal", "startDate", "tentative", "year",
+    # datatype properties: processes
+    "description", "function", "number", "paragraph", "unSymbol",
+    # datatype properties: roles
+    "asOf", "asOfText", "endYear", "postLabel", "startYear", "status",
+    # datatype properties: statements
+    "approximate", "count", "endOffset", "pattern", "quote", "ruleKind", "sentence", "startOffset",
+    "text", "unit", "value",
 )

@@ -19,7 +19,7 @@ from rdflib import Graph, Literal, URIRef
 from .corpus import Document
 from .dictionary import Dictionary
 from .extract import Fact, document_iri
-from .namespaces import DCT, FOAF, MKG, OA, OWL, RDF, RDFS, SKOS, WD, XSD, data_iri
+from .namespaces import DCT, FOAF, MKG, OA, OWL, PROV, RDF, RDFS, SKOS, WD, XSD, data_iri
 from .rules import RuleSet
 
 MENTION_RULE = "dictionary-mention"
@@ -63,8 +63,8 @@ def _add_evidence(g: Graph, fact: Fact, doc: URIRef) -> URIRef:
     g.add((by_quote, RDF.type, OA.TextQuoteSelector))
     g.add((by_quote, OA.exact, Literal(ev.quote)))
     g.add((by_pos, RDF.type, OA.TextPositionSelector))
-    g.add((by_pos, OA.start, Literal(ev.start, datatype=XSD.nonNegativeInteger)))
-    g.add((by_pos, OA.end, Literal(ev.end, datatype=XSD.nonNegativeInteger)))
+    g.add((by_pos, OA.start, Literal(ev.start, datatype=XSD.integer)))
+    g.add((by_pos, OA.end, Literal(ev.end, datatype=XSD.integer)))
     g.add((node, MKG.document, doc))
     g.add((node, MKG.quote, Literal(ev.quote)))
     g.add((node, MKG.startOffset, Literal(ev.start, datatype=XSD.integer)))
@@ -72,6 +72,11 @@ def _add_evidence(g: Graph, fact: Fact, doc: URIRef) -> URIRef:
     g.add((node, MKG.sentence, Literal(ev.sentence)))
     g.add((node, MKG.rule, rule_iri(ev.rule_id)))
     g.add((node, MKG.modality, ev.modality))
+    activity = URIRef(data_iri(f"id/activity/extract/{ev.document_id}"))
+    g.add((node, PROV.wasGeneratedBy, activity))
+    g.add((activity, RDF.type, PROV.Activity))
+    g.add((activity, PROV.used, doc))
+    g.add((activity, RDFS.label, Literal(f"rule-based extraction from {ev.document_id}")))
     return node
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import Dataset, Graph, URIRef
+from rdflib import Graph, URIRef
+from rdflib.term import Node
 
 from . import corpus as corpus_stage
 from . import mapping, ontology, store, vocab
@@ -63,9 +65,13 @@ class _Timer:
         self.report.seconds[self.stage] = time.perf_counter() - self.t0
 
 
-def assemble(settings: Settings, corpus_dir: Path, report: BuildReport) -> Dataset:
+#: Named graphs by IRI: what the build assembles before it is stored.
+Graphs = dict[str, Graph]
+
+
+def assemble(settings: Settings, corpus_dir: Path, report: BuildReport) -> Graphs:
     """Run corpus, extract and mapping; return every named graph (before reasoning)."""
-    ds = Dataset()
+    ds: Graphs = {}
     with _Timer(report, "corpus"):
         documents = corpus_stage.load_corpus(corpus_dir)
     report.documents = [d.id for d in documents]
@@ -89,19 +95,27 @@ def assemble(settings: Settings, corpus_dir: Path, report: BuildReport) -> Datas
     return ds
 
 
-def _add(ds: Dataset, name: str, g: Graph) -> None:
-    target = ds.graph(URIRef(graph_iri(name)))
+def _add(ds: Graphs, name: str, g: Graph) -> None:
+    target = ds.setdefault(graph_iri(name), Graph())
     for triple in g:
         target.add(triple)
 
 
-def union(ds: Dataset) -> Graph:
+def union(ds: Graphs) -> Graph:
     """All named graphs merged into one graph (for the reasoner and the validator)."""
     g = Graph()
-    for ctx in ds.graphs():
-        for triple in ctx:
+    for named in ds.values():
+        for triple in named:
             g.add(triple)
     return g
+
+
+def quads(ds: Graphs) -> Iterator[tuple[Node, Node, Node, URIRef]]:
+    """Every triple of every named graph as a quad."""
+    for name, g in ds.items():
+        gname = URIRef(name)
+        for s, p, o in g:
+            yield (s, p, o, gname)
 
 
 def build(settings: Settings, *, corpus_dir: Path | None = None, out_dir: Path | None = None) -> BuildReport:
@@ -117,11 +131,10 @@ def build(settings: Settings, *, corpus_dir: Path | None = None, out_dir: Path |
 
     if settings.reasoner:
         with _Timer(report, "reason"):
-            result = reason.check_consistency(merged)
+            result, inferred = reason.check_and_infer(merged)
             report.consistent = result.consistent
             if not result.consistent:
                 raise ReasonerError(f"the ontology plus the data is inconsistent: {result.explanation}")
-            inferred = reason.infer(merged)
         _add(ds, "inferred", inferred)
         for triple in inferred:
             merged.add(triple)
@@ -131,14 +144,11 @@ def build(settings: Settings, *, corpus_dir: Path | None = None, out_dir: Path |
         if not vreport.conforms:
             raise ValidationFailed("the data violates the shapes:\n" + vreport.to_text(), report=vreport)
     with _Timer(report, "store"):
-        quads = store.rewrite_base(
-            (store.to_oxigraph_quad(q) for q in ds.quads((None, None, None, None))),
-            DEFAULT_BASE, settings.base_iri,
-        )
-        build_dir = store.build_store(quads, out_dir or settings.data_dir)
+        moved = store.rewrite_base((store.to_oxigraph_quad(q) for q in quads(ds)), DEFAULT_BASE, settings.base_iri)
+        build_dir = store.build_store(moved, out_dir or settings.data_dir)
         store.swap_in(build_dir, out_dir or settings.data_dir)
     report.build_dir = build_dir
-    report.triples_per_graph = {str(c.identifier): len(c) for c in ds.graphs() if len(c)}
+    report.triples_per_graph = {name: len(g) for name, g in ds.items()}
     counts: Counter[str] = Counter(str(o) for _, o in merged.subject_objects(RDF.type))
     report.entities_per_class = dict(counts)
     return report
