@@ -22,12 +22,14 @@ UNSUPPORTED = """
 PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX mkg: <https://w3id.org/migration-kg/ontology#>
 SELECT ?g ?s ?p ?o WHERE {
-  GRAPH ?g { ?s ?p ?o }
+  GRAPH ?g {
+    ?s ?p ?o
+    FILTER NOT EXISTS { ?s a mkg:Extraction }
+    FILTER NOT EXISTS { ?s a rdf:Statement }
+    FILTER NOT EXISTS { ?st rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; mkg:evidence ?ev }
+  }
   FILTER (STRSTARTS(STR(?g), "https://w3id.org/migration-kg/graph/doc/"))
-  FILTER NOT EXISTS { ?s a mkg:Extraction }
-  FILTER NOT EXISTS { ?s a rdf:Statement }
   FILTER (!STRSTARTS(STR(?s), "https://w3id.org/migration-kg/evidence/"))
-  FILTER NOT EXISTS { ?st rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; mkg:evidence ?ev }
 } LIMIT 20"""
 
 

@@ -19,12 +19,9 @@ from .settings import Settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {}
-    for name in ("data_dir", "corpus_dir"):
-        value = getattr(args, name, None)
-        if value is not None:
-            overrides[name] = Path(value)
-    return Settings(**overrides)
+    settings = Settings()
+    overrides = {n: Path(v) for n in ("data_dir", "corpus_dir") if (v := getattr(args, n, None)) is not None}
+    return settings.model_copy(update=overrides)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -78,7 +75,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         print(json.dumps({"boolean": bool(result)}) if args.format == "json" else str(bool(result)).lower())
         return 0
     if isinstance(result, ox.QueryTriples):
-        sys.stdout.write(result.serialize(format=ox.RdfFormat.N_TRIPLES).decode("utf-8"))
+        sys.stdout.write((result.serialize(format=ox.RdfFormat.N_TRIPLES) or b"").decode("utf-8"))
         return 0
     names = [v.value for v in result.variables]
     rows = [[(sol[n].value if sol[n] is not None else "") for n in names] for sol in result]

@@ -230,8 +230,8 @@ def _terms(term: str, bindings: dict[str, Any], nodes: dict[str, URIRef], ctx: _
             return [ctx.values[key]]
         return []
     if term.startswith('"'):
-        text, _, dtype = term[1:].rpartition('"')
-        text = _render(text, bindings)
+        template, _, dtype = term[1:].rpartition('"')
+        text = _render(template, bindings)
         if text is None:
             return []
         return [Literal(text, datatype=_expand_curie(dtype[2:])) if dtype.startswith("^^") else Literal(text)]

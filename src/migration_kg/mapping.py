@@ -72,12 +72,13 @@ def _add_evidence(g: Graph, fact: Fact, doc: URIRef) -> URIRef:
     g.add((node, MKG.sentence, Literal(ev.sentence)))
     g.add((node, MKG.rule, rule_iri(ev.rule_id)))
     g.add((node, MKG.modality, ev.modality))
-    activity = URIRef(data_iri(f"id/activity/extract/{ev.document_id}"))
-    g.add((node, PROV.wasGeneratedBy, activity))
-    g.add((activity, RDF.type, PROV.Activity))
-    g.add((activity, PROV.used, doc))
-    g.add((activity, RDFS.label, Literal(f"rule-based extraction from {ev.document_id}")))
+    g.add((node, PROV.wasGeneratedBy, extraction_activity(ev.document_id)))
     return node
+
+
+def extraction_activity(document_id: str) -> URIRef:
+    """The PROV activity that extracted the facts of one document (described in the catalogue)."""
+    return URIRef(data_iri(f"id/activity/extract/{document_id}"))
 
 
 def map_document(document: Document, facts: Iterable[Fact]) -> Graph:
@@ -114,6 +115,10 @@ def catalogue_graph(documents: Iterable[Document]) -> Graph:
         g.add((doc, MKG.description, Literal(f"sha256:{d.sha256}")))
         if dtype is not None:
             g.add((doc, MKG.documentType, dtype))
+        activity = extraction_activity(d.id)
+        g.add((activity, RDF.type, PROV.Activity))
+        g.add((activity, PROV.used, doc))
+        g.add((activity, RDFS.label, Literal(f"rule-based extraction from {d.id}")))
         if d.record.source_url:
             g.add((doc, FOAF.page, URIRef(d.record.source_url)))
     return g
