@@ -29,7 +29,7 @@ class QueryForm(Enum):
 
     @property
     def returns_graph(self) -> bool:
-        """CONSTRUCT and DESCRIBE answer with RDF, SELECT and ASK with a results document."""
+        """Whether the query form answers with RDF (graph forms) or with a results document (SELECT, ASK)."""
         return self in (QueryForm.CONSTRUCT, QueryForm.DESCRIBE)
 
 
