@@ -81,8 +81,8 @@ class QueryShape:
 def scan(text: str) -> QueryShape:
     """Scan query or update text.
 
-    >>> scan('SELECT * FROM <x> { ?s ?p "SERVICE" } # LOAD').keywords
-    frozenset({'SELECT', 'FROM'})
+    >>> sorted(scan('SELECT * FROM <x> { ?s ?p "SERVICE" } # LOAD').keywords)
+    ['FROM', 'SELECT']
     >>> scan("PREFIX service: <x> ASK { service:a ?service :SERVICE }").form
     <QueryForm.ASK: 'ASK'>
     """
