@@ -35,23 +35,15 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Assemble, reason and validate without storing; print the SHACL report."""
-    from . import reason, validate
-    from .pipeline import BuildReport, assemble, union
+    """Assemble, reason and validate without storing; print the SHACL report (exit 1 on failure)."""
+    from .pipeline import BuildReport, assemble, check
 
     settings = _settings(args)
-    merged = union(assemble(settings, settings.corpus_dir, BuildReport()))
-    if settings.reasoner:
-        result = reason.check_consistency(merged)
-        print(f"reasoner (HermiT): {'consistent' if result.consistent else 'INCONSISTENT'}")
-        if not result.consistent:
-            print(result.explanation)
-            return 1
-        for triple in reason.infer(merged):
-            merged.add(triple)
-    report = validate.validate(merged, shapes_dir=settings.shapes_dir)
-    print(report.to_text())
-    return 0 if report.conforms else 1
+    report = BuildReport()
+    check(settings, assemble(settings, settings.corpus_dir, report), report)
+    print(f"reasoner (HermiT): {'consistent' if report.consistent else 'not run'}")
+    print(report.validation.to_text() if report.validation is not None else "")
+    return 0
 
 
 def _open_store(settings: Settings):  # type: ignore[no-untyped-def]

@@ -373,7 +373,7 @@ def _apply(rule: Rule, clean: str, index: list[int], spans: list[tuple[int, int]
         sentence = text[sent[0][0] : sent[-1][1]] if sent else quote
         ev = Evidence(ctx.document.id, start, end, quote, sentence, rule.id, _modality(rule, quote))
         nodes = _mint_nodes(rule.id, rule.nodes, bindings, ctx, start)
-        fact = Fact(evidence=ev, triples=_instantiate(list(rule.emit_once), bindings, nodes, ctx, ev))
+        fact = Fact(evidence=ev, triples=_instantiate(rule.emit, bindings, nodes, ctx, ev))
         for slot_name, block in rule.each.items():
             for i, item in enumerate(bindings.get(slot_name) or []):
                 item_bindings = {**bindings, slot_name: item}

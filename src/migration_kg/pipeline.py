@@ -23,6 +23,7 @@ from .extract import Fact, extract
 from .namespaces import DEFAULT_BASE, RDF, graph_iri
 from .rules import load_rules
 from .settings import Settings
+from .validate import ValidationReport
 
 
 @dataclass
@@ -36,7 +37,7 @@ class BuildReport:
     triples_per_rule: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     consistent: bool | None = None
-    validation: object | None = None
+    validation: ValidationReport | None = None
     documents: list[str] = field(default_factory=list)
 
     def to_text(self) -> str:
@@ -118,17 +119,15 @@ def quads(ds: Graphs) -> Iterator[tuple[Node, Node, Node, URIRef]]:
             yield (s, p, o, gname)
 
 
-def build(settings: Settings, *, corpus_dir: Path | None = None, out_dir: Path | None = None) -> BuildReport:
-    """Build the graph from ``corpus_dir`` into a new store under ``out_dir`` and swap it in.
+def check(settings: Settings, ds: Graphs, report: BuildReport) -> Graph:
+    """Reason (HermiT, if enabled) and validate (SHACL); add ``graph/inferred`` to ``ds``.
 
-    Raises the stage's error (CorpusError, RuleError, ReasonerError, ValidationFailed,
-    StoreError …) on failure; then nothing is swapped in.
+    Returns the merged graph (asserted plus inferred). Raises ReasonerError if the graph
+    is inconsistent and ValidationFailed (with the text report) if it violates a shape.
     """
-    report = BuildReport()
-    ds = assemble(settings, corpus_dir or settings.corpus_dir, report)
-    merged = union(ds)
     from . import reason, validate
 
+    merged = union(ds)
     if settings.reasoner:
         with _Timer(report, "reason"):
             result, inferred = reason.check_and_infer(merged)
@@ -143,6 +142,18 @@ def build(settings: Settings, *, corpus_dir: Path | None = None, out_dir: Path |
         report.validation = vreport
         if not vreport.conforms:
             raise ValidationFailed("the data violates the shapes:\n" + vreport.to_text(), report=vreport)
+    return merged
+
+
+def build(settings: Settings, *, corpus_dir: Path | None = None, out_dir: Path | None = None) -> BuildReport:
+    """Build the graph from ``corpus_dir`` into a new store under ``out_dir`` and swap it in.
+
+    Raises the stage's error (CorpusError, RuleError, ReasonerError, ValidationFailed,
+    StoreError …) on failure; then nothing is swapped in.
+    """
+    report = BuildReport()
+    ds = assemble(settings, corpus_dir or settings.corpus_dir, report)
+    merged = check(settings, ds, report)
     with _Timer(report, "store"):
         moved = store.rewrite_base((store.to_oxigraph_quad(q) for q in quads(ds)), DEFAULT_BASE, settings.base_iri)
         build_dir = store.build_store(moved, out_dir or settings.data_dir)

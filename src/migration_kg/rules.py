@@ -97,12 +97,6 @@ class Rule:
     line: int = 0
 
     @property
-    def emit_once(self) -> list[tuple[str, str, str]]:
-        """The triples emitted once per match (``emit`` without the ``each`` blocks)."""
-        n = sum(len(b["emit"]) for b in self.each.values())
-        return self.emit[: len(self.emit) - n] if n else self.emit
-
-    @property
     def kind(self) -> str:
         """'pattern' for every rule of this engine (kept for the rule catalogue)."""
         return "pattern"
@@ -234,13 +228,14 @@ def _load_file(path: Path, dictionary: Dictionary) -> list[Rule]:
             for name in each:
                 if name not in slots or not slots[name].many:
                     raise ValueError(f"each: {name!r} is not a list slot ({{{name}:Type+}})")
-            emit = [_triple(t) for t in raw.get("emit") or []] + [t for b in each.values() for t in b["emit"]]
+            emit = [_triple(t) for t in raw.get("emit") or []]
+            every_triple = emit + [t for b in each.values() for t in b["emit"]]
             for name in re.findall(r"\(\?P<(\w+)>", raw["pattern"]):
                 slots.setdefault(name, Slot(name, "Text"))
-            for triple in emit:
+            for triple in every_triple:
                 for term in triple:
                     check_term(str(term))
-            for var in set(re.findall(r"\?([a-z_][a-z0-9_]*)", " ".join(t for tr in emit for t in tr))):
+            for var in set(re.findall(r"\?([a-z_][a-z0-9_]*)", " ".join(t for tr in every_triple for t in tr))):
                 if var not in slots:
                     raise ValueError(f"emit uses ?{var}, which the pattern does not bind")
             modality = raw.get("modality", "auto")
