@@ -369,7 +369,7 @@ class SlowStore:
         raise NotImplementedError
 
 
-def test_too_many_concurrent_queries_is_503(tmp_path: Path) -> None:
+def test_too_many_concurrent_queries_is_429(tmp_path: Path) -> None:
     slow = SlowStore()
     app = create_app(Settings(data_dir=tmp_path, max_concurrent_queries=1), store=slow)  # type: ignore[arg-type]
     with serve(app) as url, ThreadPoolExecutor(max_workers=1) as pool:
@@ -377,7 +377,8 @@ def test_too_many_concurrent_queries_is_503(tmp_path: Path) -> None:
         assert slow.started.wait(timeout=10)
         second = httpx.get(url + "/sparql", params={"query": "ASK {}"})
         slow.release.set()
-        assert second.status_code == 503 and "too many queries" in second.text
+        assert second.status_code == 429 and "too many queries" in second.text
+        assert second.headers["retry-after"] == "1"
         assert first.result().json()["boolean"] is True
 
 

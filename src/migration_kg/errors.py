@@ -103,16 +103,32 @@ class NotAcceptable(QueryError):
     http_status = 406
 
 
+class ResultTooLarge(QueryError):
+    """The answer has more rows or bytes than ``Settings.max_result_rows``/``max_result_bytes``.
+
+    Answered 422: the query is valid but its answer is too large to send; nothing is truncated.
+    """
+
+    http_status = 422
+
+
 class QueryTimeout(MigrationKGError):
     """A query ran past its deadline and was stopped."""
 
     http_status = 503
 
 
-class Overloaded(MigrationKGError):
-    """Too many queries are running; try again later."""
+class QueryCrashed(MigrationKGError):
+    """The worker process running a query died (a crash of the engine); it is restarted."""
 
     http_status = 503
+
+
+class Overloaded(MigrationKGError):
+    """Too many queries are running or waiting; answered 429 with ``Retry-After``."""
+
+    http_status = 429
+    headers = {"Retry-After": "1"}
 
 
 class NotFound(MigrationKGError):

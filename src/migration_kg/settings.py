@@ -35,10 +35,15 @@ class Settings(BaseSettings):
     port: int = 8000
     public_base_url: str | None = Field(None, description="External URL of the service, if proxied.")
 
-    query_timeout_s: float = Field(10.0, gt=0, description="Deadline of one query.")
-    max_result_rows: int = Field(100_000, gt=0)
+    query_timeout_s: float = Field(10.0, gt=0, description="Deadline of one query; past it the worker is killed (503).")
+    query_workers: int = Field(2, gt=0, description="Worker processes that run queries, each with a copy of the graph.")
+    max_result_rows: int = Field(100_000, gt=0, description="Solutions (or triples) one answer may hold (else 422).")
+    max_result_bytes: int = Field(50_000_000, gt=0, description="Bytes one serialised answer may hold (else 422).")
+    max_query_nesting: int = Field(64, gt=0, description="Deepest nesting of { ( [ in a query or update (else 400).")
     max_request_bytes: int = Field(1_000_000, gt=0)
-    max_concurrent_queries: int = Field(8, gt=0)
+    max_concurrent_queries: int = Field(
+        8, gt=0, description="Queries admitted at once, running or waiting for a worker; beyond it 429."
+    )
     cors_allow_origins: list[str] = Field(default_factory=lambda: ["*"])
 
     reasoner: bool = Field(True, description="Run HermiT during build (needs Java).")

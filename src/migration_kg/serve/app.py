@@ -10,6 +10,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -19,6 +20,8 @@ from ..errors import StoreError
 from ..settings import Settings, get_settings
 from ..store import DUMP_NAME, GraphStore, OxigraphStore, current_build
 from .errors import install_error_handlers
+from .executor import InProcessExecutor, Limits, QueryExecutor, WorkerPool
+from .metrics import Metrics, MetricsMiddleware
 from .routers import health, sparql
 
 logger = logging.getLogger(__name__)
@@ -34,8 +37,12 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
 
     Returns:
         The FastAPI app. Its lifespan loads ``data/current/graph.nq`` into an in-memory
-        store (3-4x faster to query than the on-disk store) unless ``store`` was given.
+        store (3-4x faster to query than the on-disk store) and starts
+        ``settings.query_workers`` query worker processes on the same dump (queries run
+        there, under a deadline); an injected ``store`` is queried in-process instead.
         Without a build the app still starts, answers 503 and ``/readyz`` says why.
+        ``app.state.on_store_changed()`` must be called after every write to
+        ``app.state.store``: the workers then reload the data (it blocks until they have).
     """
     app = FastAPI(
         title="Migration governance knowledge graph",
@@ -49,6 +56,9 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
     app.state.quads = None
     app.state.not_ready_reason = "starting"
     app.state.query_slots = threading.BoundedSemaphore(settings.max_concurrent_queries)
+    app.state.executor = None
+    app.state.on_store_changed = partial(_store_changed, app)
+    app.state.metrics = Metrics()
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_allow_origins,
@@ -57,6 +67,7 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
         allow_headers=["Accept", "Content-Type"],
         max_age=600,
     )
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # outermost: sees every answer
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(sparql.router)
@@ -75,9 +86,27 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(_load_current, app, settings)
     else:
         app.state.quads = await run_in_threadpool(app.state.store.quads_count)
-    yield
-    if not app.state.injected_store:
-        app.state.store = None
+        app.state.executor = InProcessExecutor(app.state.store, Limits.from_settings(settings))
+    try:
+        yield
+    finally:
+        executor: QueryExecutor | None = app.state.executor
+        app.state.executor = None
+        if executor is not None:
+            await run_in_threadpool(executor.close)
+        if not app.state.injected_store:
+            app.state.store = None
+
+
+def _store_changed(app: FastAPI) -> None:
+    """``app.state.on_store_changed``: the served store was written to; the workers reload it.
+
+    Raises:
+        StoreError: the workers could not reload (they keep serving the data before the write).
+    """
+    executor: QueryExecutor | None = app.state.executor
+    if executor is not None and app.state.store is not None:
+        executor.store_changed(app.state.store)
 
 
 def _load_current(app: FastAPI, settings: Settings) -> None:
@@ -86,11 +115,15 @@ def _load_current(app: FastAPI, settings: Settings) -> None:
         app.state.not_ready_reason = f"no build at {settings.data_dir / 'current'}"
         logger.warning("not serving any graph: %s", app.state.not_ready_reason)
         return
+    pool = WorkerPool(build / DUMP_NAME, workers=settings.query_workers, limits=Limits.from_settings(settings))
     try:
         store = OxigraphStore.load_nquads(build / DUMP_NAME)
+        pool.start()
     except StoreError as exc:
+        pool.close()
         app.state.not_ready_reason = str(exc)
         logger.error("cannot load the current build: %s", exc)
         return
     app.state.build, app.state.quads, app.state.store = build, store.quads_count(), store
-    logger.info("serving build %s (%d quads)", build.name, app.state.quads)
+    app.state.executor = pool
+    logger.info("serving build %s (%d quads, %d query workers)", build.name, app.state.quads, settings.query_workers)

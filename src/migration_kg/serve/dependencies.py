@@ -13,6 +13,7 @@ from fastapi import Request
 from ..errors import Overloaded, PayloadTooLarge, StoreError
 from ..settings import Settings
 from ..store import GraphStore
+from .executor import QueryExecutor
 
 
 def get_settings(request: Request) -> Settings:
@@ -35,11 +36,23 @@ def get_store(request: Request) -> GraphStore:
     return store
 
 
+def get_executor(request: Request) -> QueryExecutor:
+    """The query executor (worker processes for a served build, in-process for an injected store).
+
+    Raises:
+        StoreError: no build is loaded yet, or the workers did not start (503).
+    """
+    executor: QueryExecutor | None = request.app.state.executor
+    if executor is None:
+        raise StoreError(f"queries cannot run: {request.app.state.not_ready_reason}")
+    return executor
+
+
 def query_slot(request: Request) -> Iterator[None]:
     """Hold one of ``Settings.max_concurrent_queries`` slots for the length of the request.
 
     Raises:
-        Overloaded: every slot is taken (answered as 503).
+        Overloaded: every slot is taken (answered as 429 with ``Retry-After``).
     """
     slots: threading.BoundedSemaphore = request.app.state.query_slots
     if not slots.acquire(blocking=False):

@@ -9,7 +9,7 @@ writes all of them.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import IO, Any
 
 import pyoxigraph as ox
 
@@ -75,3 +75,25 @@ def write_graph(triples: Iterable[ox.Triple], offer: Offer) -> bytes:
     body = ox.serialize(triples, format=rdf_format, **options)
     assert body is not None
     return body
+
+
+def stream_results(results: ox.QuerySolutions | ox.QueryBoolean, offer: Offer, output: IO[bytes]) -> None:
+    """Like :func:`write_results`, but write into ``output`` as the results are evaluated.
+
+    Raises:
+        KeyError: ``offer`` is not a results format. OSError: the lazy evaluation failed.
+        Whatever ``output.write`` raises (the executor's byte cap) propagates.
+    """
+    results.serialize(output, format=_RESULTS_FORMATS[offer])
+
+
+def stream_graph(triples: Iterable[ox.Triple], offer: Offer, output: IO[bytes]) -> None:
+    """Like :func:`write_graph`, but write into ``output`` as the triples come.
+
+    Raises:
+        KeyError: ``offer`` is not an RDF format. OSError: the lazy evaluation failed.
+        Whatever ``output.write`` or the ``triples`` iterator raises propagates.
+    """
+    rdf_format = _RDF_FORMATS[offer]
+    options: dict[str, Any] = {"prefixes": PREFIXES} if rdf_format in _WITH_PREFIXES else {}
+    ox.serialize(triples, output, format=rdf_format, **options)

@@ -6,25 +6,27 @@
 * ``GET /sparql`` without a query returns the service description (RDF, or HTML for browsers).
 * Updates are refused with 403 (the endpoint is read-only), and so are SERVICE and LOAD.
 
-Handlers are plain ``def``: FastAPI runs them in its thread pool, so query evaluation
-and serialisation never block the event loop. Only reading the body is async
-(``dependencies.request_body``).
+Queries run in the query executor (``serve.executor``): worker processes that parse,
+evaluate and serialise under a deadline and the result caps, so the handler only relays
+bytes. Text nested deeper than ``Settings.max_query_nesting`` is refused before any parser
+sees it. Handlers are plain ``def``: FastAPI runs them in its thread pool, so waiting for a
+worker never blocks the event loop. Only reading the body is async (``dependencies.request_body``).
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from ...errors import QueryRejected, StoreError
+from ...errors import NotAcceptable, QueryRejected
 from ...settings import Settings
 from ...store import GraphStore
 from .. import guard, protocol
-from ..dependencies import get_settings, get_store, query_slot, request_body
-from ..formats import HTML, RDF_OFFERS, RESULT_OFFERS, write_graph, write_results
+from ..dependencies import get_executor, get_settings, get_store, query_slot, request_body
+from ..executor import QueryExecutor
+from ..formats import HTML, RDF_OFFERS, RESULT_OFFERS, write_graph
 from ..negotiation import Offer, negotiate
 from ..service_description import describe_service, service_page
 
@@ -71,40 +73,55 @@ def _dispatch(
 ) -> Response:
     if operation.operation is protocol.Operation.SERVICE_DESCRIPTION:
         return _service_description(request, operation, store, settings)
+    guard.check_nesting(operation.text, limit=settings.max_query_nesting)  # before any parser runs
     if operation.operation is protocol.Operation.UPDATE:
         return _update(operation, store, settings)
-    return _query(request, operation, store, settings)
+    return _query(request, operation, get_executor(request), settings)
 
 
 def _query(
-    request: Request, operation: protocol.ProtocolRequest, store: GraphStore, settings: Settings
+    request: Request, operation: protocol.ProtocolRequest, executor: QueryExecutor, settings: Settings
 ) -> Response:
     shape = guard.scan(operation.text)
     guard.check_allowed(shape)
-    accept = request.headers.get("accept")
-    offer: Offer | None = None
-    if shape.form is not None:  # fail fast with 406 before running the query
-        offers = RDF_OFFERS if shape.form.returns_graph else RESULT_OFFERS
-        offer = negotiate(accept, offers, format_override=operation.format)
-    result = store.query(
+    results_offer, graph_offer = negotiate_query(
+        request.headers.get("accept"), shape.form, format_override=operation.format
+    )
+    answer = executor.execute(
         operation.text,
+        results_type=results_offer.media_type if results_offer else None,
+        graph_type=graph_offer.media_type if graph_offer else None,
         dataset=operation.dataset,
         # with FROM/FROM NAMED the query picks its dataset; a union would override it
         default_graph_as_union=not shape.has_dataset_clause,
         base_iri=settings.base_iri,
     )
-    try:
-        if isinstance(result, ox.QueryTriples):
-            if offer not in RDF_OFFERS:
-                offer = negotiate(accept, RDF_OFFERS, format_override=operation.format)
-            body = write_graph(result, offer)
-        else:
-            if offer not in RESULT_OFFERS:
-                offer = negotiate(accept, RESULT_OFFERS, format_override=operation.format)
-            body = write_results(result, offer)
-    except OSError as exc:  # evaluation is lazy: store errors surface while writing
-        raise StoreError(f"query evaluation failed: {exc}") from exc
-    return _response(body, offer)
+    return Response(answer.body, media_type=answer.content_type, headers={"Vary": "Accept"})
+
+
+def negotiate_query(
+    accept: str | None, form: guard.QueryForm | None, *, format_override: str | None = None
+) -> tuple[Offer | None, Offer | None]:
+    """The formats to answer a query in: (results format for SELECT/ASK, RDF format for CONSTRUCT/DESCRIBE).
+
+    When the query form is known, only its kind is negotiated, so a client that accepts
+    none of its formats gets 406 before the query runs; the other is None. When it is not
+    known (the parser will say why), each is negotiated and None where nothing matches.
+
+    Raises:
+        NotAcceptable: the form is known and no format of its kind matches ``accept``.
+    """
+    if form is not None:
+        if form.returns_graph:
+            return None, negotiate(accept, RDF_OFFERS, format_override=format_override)
+        return negotiate(accept, RESULT_OFFERS, format_override=format_override), None
+    offers: list[Offer | None] = []
+    for kind in (RESULT_OFFERS, RDF_OFFERS):
+        try:
+            offers.append(negotiate(accept, kind, format_override=format_override))
+        except NotAcceptable:
+            offers.append(None)
+    return offers[0], offers[1]
 
 
 def _update(operation: protocol.ProtocolRequest, store: GraphStore, settings: Settings) -> Response:
