@@ -46,6 +46,9 @@ def _known_error(request: Request, exc: Exception) -> Response:
         logger.warning("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
     response = error_response(request, exc.http_status, type(exc).__name__, str(exc))
     response.headers.update(getattr(exc, "headers", {}))  # e.g. the 401 challenge
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is not None:
+        metrics.count_error(type(exc).__name__, exc.http_status)
     return response
 
 
