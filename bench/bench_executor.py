@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from livehttp import serve  # noqa: E402  (uvicorn on 127.0.0.1 in a thread, as the tests use it)
 
 from migration_kg.serve import create_app
-from migration_kg.serve.executor import Limits, WorkerPool
+from migration_kg.serve.executor import Limits
+from migration_kg.serve.pool import WorkerPool
 from migration_kg.settings import Settings
 from migration_kg.store import OxigraphStore, build_store, swap_in
 

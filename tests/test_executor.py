@@ -14,8 +14,9 @@ import rdflib
 
 from migration_kg.errors import Overloaded, QueryCrashed, QueryError, ResultTooLarge, StoreError
 from migration_kg.serve import worker
-from migration_kg.serve.executor import InProcessExecutor, Limits, WorkerPool
+from migration_kg.serve.executor import InProcessExecutor, Limits
 from migration_kg.serve.formats import write_results
+from migration_kg.serve.pool import WorkerPool
 from migration_kg.store import OxigraphStore
 
 EX = "http://example.org/"

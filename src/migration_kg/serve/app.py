@@ -20,8 +20,9 @@ from ..errors import StoreError
 from ..settings import Settings, get_settings
 from ..store import DUMP_NAME, GraphStore, OxigraphStore, current_build
 from .errors import install_error_handlers
-from .executor import InProcessExecutor, Limits, QueryExecutor, WorkerPool
+from .executor import InProcessExecutor, Limits, QueryExecutor
 from .metrics import Metrics, MetricsMiddleware
+from .pool import WorkerPool
 from .routers import health, sparql
 
 logger = logging.getLogger(__name__)
