@@ -42,13 +42,13 @@ def error_response(request: Request, status: int, kind: str, message: str) -> Re
 
 def _known_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, MigrationKGError)
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is not None:
+        metrics.count_error(type(exc).__name__, exc.http_status)
     if exc.http_status >= 500:
         logger.warning("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
     response = error_response(request, exc.http_status, type(exc).__name__, str(exc))
     response.headers.update(getattr(exc, "headers", {}))  # e.g. the 401 challenge
-    metrics = getattr(request.app.state, "metrics", None)
-    if metrics is not None:
-        metrics.count_error(type(exc).__name__, exc.http_status)
     return response
 
 

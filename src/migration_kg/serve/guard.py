@@ -60,6 +60,50 @@ _TOKEN = re.compile(
 )
 
 
+_OPENERS, _CLOSERS = frozenset("{(["), frozenset("})]")
+
+
+def nesting_depth(text: str, *, stop_above: int | None = None) -> int:
+    """The deepest nesting of ``{``, ``(`` and ``[`` in ``text``, brackets inside strings, IRIs
+    and comments not counted.
+
+    Args:
+        text: query or update text.
+        stop_above: return as soon as the depth passes this (the scan of hostile text stays short).
+
+    >>> nesting_depth("SELECT * { ?s ?p '{{{' FILTER((?x < 3)) } # (((")
+    3
+    """
+    depth = deepest = 0
+    for match in _TOKEN.finditer(text):
+        char = match.group("other")
+        if char is None:
+            continue
+        if char in _OPENERS:
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if stop_above is not None and deepest > stop_above:
+                    break
+        elif char in _CLOSERS and depth > 0:
+            depth -= 1
+    return deepest
+
+
+def check_nesting(text: str, *, limit: int) -> None:
+    """Refuse text nested deeper than ``limit`` before any parser sees it: pyoxigraph's
+    recursive parser overflows its stack (a segfault) near 2,500 levels and slows down
+    sharply on deeply nested collections long before that.
+
+    Raises:
+        QueryError: the text nests ``{ ( [`` deeper than ``limit`` (``Settings.max_query_nesting``).
+    """
+    if nesting_depth(text, stop_above=limit) > limit:
+        raise QueryError(
+            f"the query nests {{ ( [ more than {limit} levels deep, the limit of this endpoint"
+        )
+
+
 @dataclass(frozen=True)
 class QueryShape:
     """What the scan found.
@@ -109,46 +153,3 @@ def check_allowed(shape: QueryShape) -> None:
         if keyword in shape.keywords:
             raise QueryRejected(reason)
 
-
-_OPENERS, _CLOSERS = frozenset("{(["), frozenset("})]")
-
-
-def nesting_depth(text: str, *, stop_above: int | None = None) -> int:
-    """The deepest nesting of ``{``, ``(`` and ``[`` in ``text``, brackets inside strings, IRIs
-    and comments not counted.
-
-    Args:
-        text: query or update text.
-        stop_above: return as soon as the depth passes this (the scan of hostile text stays short).
-
-    >>> nesting_depth("SELECT * { ?s ?p '{{{' FILTER((?x < 3)) } # (((")
-    3
-    """
-    depth = deepest = 0
-    for match in _TOKEN.finditer(text):
-        char = match.group("other")
-        if char is None:
-            continue
-        if char in _OPENERS:
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if stop_above is not None and deepest > stop_above:
-                    break
-        elif char in _CLOSERS and depth > 0:
-            depth -= 1
-    return deepest
-
-
-def check_nesting(text: str, *, limit: int) -> None:
-    """Refuse text nested deeper than ``limit`` before any parser sees it: pyoxigraph's
-    recursive parser overflows its stack (a segfault) near 2,500 levels and slows down
-    sharply on deeply nested collections long before that.
-
-    Raises:
-        QueryError: the text nests ``{ ( [`` deeper than ``limit`` (``Settings.max_query_nesting``).
-    """
-    if nesting_depth(text, stop_above=limit) > limit:
-        raise QueryError(
-            f"the query nests {{ ( [ more than {limit} levels deep, the limit of this endpoint"
-        )
