@@ -3,7 +3,7 @@
 * :func:`void_graph` computes the VoID description (https://www.w3.org/TR/void/) that the
   build stores as ``graph/void``: triple and entity counts, class and property
   partitions, one subset per named graph, linksets to Wikidata, the UN SDG IRIs,
-  SDGIO and ISO 3166, the vocabularies used, the corpus documents as ``dct:source``,
+  SDGIO and ISO 3166, the vocabularies used, the corpus documents (``graph/catalogue``) as ``dct:source``,
   the endpoint, the URI space and the dump URLs.
 * :func:`publish` runs after the store is written (before it is swapped in) and adds
   to the build folder: the versioned dumps (``dumps/migration-kg-<build>.nq.gz`` and
@@ -166,7 +166,8 @@ def void_graph(
     v.add((ds, VOID.entities, _int(len(entities))))
     for namespace in sorted(_vocabularies(properties, classes)):
         v.add((ds, VOID.vocabulary, URIRef(namespace)))
-    for doc in sorted({s for s, p, o in triples if p == RDF.type and o == MKG.Document}):
+    catalogue = graphs.get(graph_iri("catalogue"), Graph())
+    for doc in sorted(set(catalogue.subjects(RDF.type, MKG.Document)), key=str):
         v.add((ds, DCT.source, doc))
     for cls, members in sorted(classes.items(), key=lambda item: str(item[0])):
         part = BNode()
@@ -315,7 +316,7 @@ def catalog_graph(
     g.add((ds, DCT.title, Literal("Migration governance knowledge graph")))
     g.add((ds, DCT.license, DATA_LICENSE))
     g.add((ds, DCT.modified, Literal(modified.isoformat(timespec="seconds"), datatype=XSD.dateTime)))
-    g.add((ds, DCAT.version, Literal(build_id)))
+    g.add((ds, URIRef(str(DCAT) + "version"), Literal(build_id)))  # DCAT 3; rdflib's DCAT namespace predates it
     g.add((ds, DCAT.landingPage, URIRef(root)))
     for f in files:
         dist = URIRef(f"{root}dumps/{f['name']}#distribution")

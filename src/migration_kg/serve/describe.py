@@ -86,6 +86,8 @@ class Description:
     incoming: dict[str, list[Value]] = field(default_factory=dict)
     property_labels: dict[str, str] = field(default_factory=dict)
     incoming_capped: bool = False
+    #: For a reified statement: the extractions supporting it.
+    own_evidence: list[Evidence] = field(default_factory=list)
 
     @property
     def exists(self) -> bool:
@@ -123,6 +125,7 @@ def describe(store: GraphStore, iri: str) -> Description:
     node = ox.NamedNode(iri)
     desc = Description(iri)
     evidence = _evidence(run(store, "evidence", r=node))
+    desc.own_evidence = [e for items in evidence.values() for e in items if e.statement == iri]
     out_index: dict[tuple[str, Any], Value] = {}
     for row in run(store, "outgoing", r=node):
         p, o = row["p"].value, row["o"]

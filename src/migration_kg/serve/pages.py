@@ -179,13 +179,17 @@ def title_of(desc: Description) -> str:
     """The best label of a described resource: rdfs:label, skos:prefLabel, dct:title, else its path."""
     for label in desc.literals(*LABEL_PROPERTIES):
         return label
-    return desc.iri.rsplit("/", 2)[-1] if "/" in desc.iri else desc.iri
+    name = desc.iri.rsplit("/", 1)[-1]
+    for value in desc.values(RDF_TYPE):
+        if value.label and isinstance(value.node, ox.NamedNode) and "/ontology#" in value.node.value:
+            return f"{value.label[:1].upper()}{value.label[1:]} {name}"
+    return name
 
 
-def evidence_html(site: Site, items: Sequence[Evidence], statement_hint: str | None = None) -> str:
-    """The quotes supporting one triple, each linked to its passage in the document page."""
+def evidence_html(site: Site, items: Sequence[Evidence], *, limit: int = EVIDENCE_SHOWN) -> str:
+    """The quotes supporting one triple (the first ``limit``), each linked to its passage in the document page."""
     shown = []
-    for ev in items[:EVIDENCE_SHOWN]:
+    for ev in items[:limit]:
         doc_label = ev.document_title or site.curie(ev.document)
         modality = site.curie(ev.modality).removeprefix("mkg:") if ev.modality else ""
         shown.append(
@@ -195,8 +199,8 @@ def evidence_html(site: Site, items: Sequence[Evidence], statement_hint: str | N
             f" · {escape(modality)} · {site.link(ev.extraction, 'extraction')} · {site.link(ev.statement, 'statement')}"
             "</span></div>"
         )
-    if len(items) > EVIDENCE_SHOWN:
-        more = len(items) - EVIDENCE_SHOWN
+    if len(items) > limit:
+        more = len(items) - limit
         target = site.link(items[0].statement, f"{more} more on the statement page")
         shown.append(f'<div class="ev meta">… and {target}</div>')
     return "".join(shown)
@@ -256,6 +260,8 @@ def resource_body(site: Site, desc: Description, alternates: Sequence[tuple[str,
         parts.append(f'<h2>Quote</h2><div class="ev"><q>{escape(quote[0])}</q><br><span class="meta">'
                      f'<a class="quote-link" href="{escape(href, quote=True)}">see it in '
                      f"{escape(docs[0].label or site.curie(docs[0].node.value))}</a></span></div>")
+    if desc.own_evidence:
+        parts.append("<h2>Evidence</h2>" + evidence_html(site, desc.own_evidence, limit=len(desc.own_evidence)))
     parts.append(format_links(alternates))
     parts.append("<h2>Properties</h2>" + relations_table(site, desc.outgoing, desc.property_labels, incoming=False))
     parts.append("<h2>Referenced by</h2>" + relations_table(site, desc.incoming, desc.property_labels, incoming=True))
