@@ -411,3 +411,43 @@ def test_build_keeps_texts_and_manifest(built: tuple[Settings, BuildReport]) -> 
     assert manifest["build_id"] == report.build_dir.name
     assert all(f["name"].startswith(f"migration-kg-{report.build_dir.name}") for f in manifest["files"])
     assert sorted(p.stem for p in (report.build_dir / "texts").iterdir()) == sorted(report.documents)
+
+
+def test_pages_follow_a_configured_base_iri(tmp_path: Path) -> None:
+    """With ``MKG_BASE_IRI`` set, the store holds IRIs under that base and the pages still find the evidence."""
+    base = "https://kg.example/"
+    text = "In 2019 the Forum was chaired by Ecuador."
+    start = text.index("chaired by Ecuador")
+    end = start + len("chaired by Ecuador")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "2020-01-01-note.txt").write_text(text, "utf-8")
+    n = ox.NamedNode
+    mkg, graph = base + "ontology#", n(base + "graph/doc/2020-01-01-note")
+    ecu, forum, doc = n(base + "id/state/ECU"), n(base + "id/process/forum"), n(base + "doc/2020-01-01-note")
+    st, ev = n(base + "statement/s1"), n(base + "evidence/2020-01-01-note/e1")
+    label, rdf = str(rdflib.RDFS.label), str(RDFNS)
+    store = OxigraphStore()
+    store.add_quads(ox.Quad(s, p, o, graph) for s, p, o in [
+        (ecu, n(label), ox.Literal("Ecuador")), (forum, n(label), ox.Literal("The Forum")),
+        (forum, n(mkg + "chairedBy"), ecu),
+        (st, n(rdf + "type"), n(rdf + "Statement")), (st, n(rdf + "subject"), forum),
+        (st, n(rdf + "predicate"), n(mkg + "chairedBy")), (st, n(rdf + "object"), ecu), (st, n(mkg + "evidence"), ev),
+        (ev, n(mkg + "quote"), ox.Literal(text[start:end])),
+        (ev, n(mkg + "startOffset"), ox.Literal(str(start), datatype=n(str(rdflib.XSD.integer)))),
+        (ev, n(mkg + "endOffset"), ox.Literal(str(end), datatype=n(str(rdflib.XSD.integer)))),
+        (ev, n(mkg + "document"), doc), (ev, n(mkg + "rule"), n(base + "rule/chaired-by")),
+        (doc, n(str(rdflib.DCTERMS.title)), ox.Literal("A note")),
+    ])
+    settings = Settings(base_iri=base, data_dir=tmp_path / "data", corpus_dir=corpus)
+    with serve(create_app(settings, store=store)) as url:
+        page = httpx.get(url + "/id/state/ECU", headers={"Accept": "text/html"}).text
+        assert "<q>chaired by Ecuador</q>" in page
+        assert f"/doc/2020-01-01-note?start={start}&amp;end={end}#hl" in page
+        doc_page = httpx.get(url + "/doc/2020-01-01-note", params={"start": start, "end": end},
+                             headers={"Accept": "text/html"}).text
+        parser = MarkText()
+        parser.feed(doc_page)
+        assert "".join(parser.text) == "chaired by Ecuador"
+        graph_ttl = parse(httpx.get(url + "/id/state/ECU", headers={"Accept": "text/turtle"}).content, "text/turtle")
+        assert (rdflib.URIRef(ev.value), rdflib.URIRef(mkg + "quote"), rdflib.Literal("chaired by Ecuador")) in graph_ttl

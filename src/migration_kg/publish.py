@@ -152,7 +152,7 @@ def void_graph(
     v.add((ds, OWL.versionInfo, Literal(build_id)))
     v.add((ds, FOAF.homepage, URIRef(root)))
     v.add((ds, VOID.sparqlEndpoint, URIRef(root + "sparql")))
-    v.add((ds, VOID.uriSpace, Literal(DEFAULT_BASE)))
+    v.add((ds, VOID.uriSpace, Literal(settings.base_iri)))  # a literal: the base rewrite does not reach it
     v.add((ds, VOID.rootResource, URIRef(DEFAULT_BASE + "ontology")))
     for dump in dump_files(build_id):
         v.add((ds, VOID.dataDump, URIRef(root + "dumps/" + dump.name)))

@@ -37,13 +37,16 @@ def load_query(name: str) -> str:
         raise StoreError(f"missing query file: {exc}", source=str(path)) from exc
 
 
-def run(store: GraphStore, name: str, **bindings: Any) -> list[ox.QuerySolution]:
+def run(store: GraphStore, name: str, *, base: str, **bindings: Any) -> list[ox.QuerySolution]:
     """Run the SELECT query ``name`` with ``bindings`` (variable -> term); all solutions as a list.
+
+    ``base`` is the served base IRI: the queries write ``PREFIX mkg: <ontology#>``, relative
+    to it, so they work for any ``Settings.base_iri``.
 
     Raises:
         QueryError / StoreError from the store (a broken query file is a bug, seen as 500/503).
     """
-    result = store.query(load_query(name), substitutions=bindings or None)
+    result = store.query(load_query(name), substitutions=bindings or None, base_iri=base)
     try:
         return list(result)  # type: ignore[arg-type]
     except OSError as exc:  # evaluation is lazy
@@ -107,27 +110,28 @@ class Description:
         return seen
 
 
-def describe_quads(store: GraphStore, iri: str) -> list[ox.Quad]:
+def describe_quads(store: GraphStore, iri: str, *, base: str) -> list[ox.Quad]:
     """The RDF description of ``iri`` as quads (see ``queries/describe.rq``); empty if unknown."""
     return [
         ox.Quad(row["s"], row["p"], row["o"], row["g"])
-        for row in run(store, "describe", r=ox.NamedNode(iri))
+        for row in run(store, "describe", base=base, r=ox.NamedNode(iri))
     ]
 
 
-def graph_quads(store: GraphStore, graph: str) -> list[ox.Quad]:
+def graph_quads(store: GraphStore, graph: str, *, base: str) -> list[ox.Quad]:
     """Every triple of the named graph ``graph`` as quads."""
-    return [ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in run(store, "graph-quads", g=ox.NamedNode(graph))]
+    solutions = run(store, "graph-quads", base=base, g=ox.NamedNode(graph))
+    return [ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in solutions]
 
 
-def describe(store: GraphStore, iri: str) -> Description:
+def describe(store: GraphStore, iri: str, *, base: str) -> Description:
     """The page view of ``iri``: values out and in, grouped by property, with graphs, labels and evidence."""
     node = ox.NamedNode(iri)
     desc = Description(iri)
-    evidence = _evidence(run(store, "evidence", r=node))
+    evidence = _evidence(run(store, "evidence", base=base, r=node))
     desc.own_evidence = [e for items in evidence.values() for e in items if e.statement == iri]
     out_index: dict[tuple[str, Any], Value] = {}
-    for row in run(store, "outgoing", r=node):
+    for row in run(store, "outgoing", base=base, r=node):
         p, o = row["p"].value, row["o"]
         _label(desc, p, row["plabel"])
         value = out_index.get((p, o))
@@ -138,7 +142,7 @@ def describe(store: GraphStore, iri: str) -> Description:
         if row["bp"] is not None and (row["bp"], row["bo"]) not in value.inner:
             value.inner.append((row["bp"], row["bo"]))
     in_index: dict[tuple[str, Any], Value] = {}
-    rows = run(store, "incoming", r=node)
+    rows = run(store, "incoming", base=base, r=node)
     desc.incoming_capped = len(rows) >= 3000
     for row in rows:
         p, s = row["p"].value, row["s"]
@@ -204,10 +208,10 @@ class Extraction:
     )
 
 
-def document_extractions(store: GraphStore, document_iri: str) -> list[Extraction]:
+def document_extractions(store: GraphStore, document_iri: str, *, base: str) -> list[Extraction]:
     """Every extraction whose ``mkg:document`` is ``document_iri``, sorted by position."""
     found: dict[str, Extraction] = {}
-    for row in run(store, "document-facts", r=ox.NamedNode(document_iri)):
+    for row in run(store, "document-facts", base=base, r=ox.NamedNode(document_iri)):
         iri = row["ev"].value
         item = found.get(iri)
         if item is None:
@@ -238,10 +242,10 @@ class Term:
     supers: list[str] = field(default_factory=list)
 
 
-def ontology_terms(store: GraphStore, graph: str, namespace: str) -> list[Term]:
+def ontology_terms(store: GraphStore, graph: str, namespace: str, *, base: str) -> list[Term]:
     """The terms under ``namespace`` declared in ``graph``, sorted by local name."""
     terms: dict[str, Term] = {}
-    rows = run(store, "ontology-terms", g=ox.NamedNode(graph), ns=ox.Literal(namespace))
+    rows = run(store, "ontology-terms", base=base, g=ox.NamedNode(graph), ns=ox.Literal(namespace))
     for row in rows:
         term = terms.setdefault(row["term"].value, Term(row["term"].value))
         for attr, var in (("kinds", "kind"), ("labels", "label"), ("comments", "comment"),
@@ -253,20 +257,20 @@ def ontology_terms(store: GraphStore, graph: str, namespace: str) -> list[Term]:
     return sorted(terms.values(), key=lambda t: t.iri.lower())
 
 
-def class_counts(store: GraphStore) -> list[tuple[str, int, str | None]]:
+def class_counts(store: GraphStore, *, base: str) -> list[tuple[str, int, str | None]]:
     """(class IRI, instances, label) for every class in use, most used first."""
     return [
         (row["class"].value, int(row["n"].value), row["label"].value if row["label"] is not None else None)
-        for row in run(store, "classes")
+        for row in run(store, "classes", base=base)
         if isinstance(row["class"], ox.NamedNode)
     ]
 
 
-def instances(store: GraphStore, class_iri: str) -> list[tuple[Any, str | None]]:
+def instances(store: GraphStore, class_iri: str, *, base: str) -> list[tuple[Any, str | None]]:
     """(instance, label) of ``class_iri``, sorted by label; at most 2000."""
     return [
         (row["s"], row["label"].value if row["label"] is not None else None)
-        for row in run(store, "instances", **{"class": ox.NamedNode(class_iri)})
+        for row in run(store, "instances", base=base, **{"class": ox.NamedNode(class_iri)})
     ]
 
 

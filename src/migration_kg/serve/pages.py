@@ -251,10 +251,11 @@ def resource_body(site: Site, desc: Description, alternates: Sequence[tuple[str,
     if external:
         parts.append("<h2>Same as, elsewhere</h2><ul>" + "".join(
             f"<li>{site.link(v.node.value, v.node.value)}</li>" for v in external) + "</ul>")
-    quote = desc.literals("https://w3id.org/migration-kg/ontology#quote")
-    starts = desc.literals("https://w3id.org/migration-kg/ontology#startOffset")
-    ends = desc.literals("https://w3id.org/migration-kg/ontology#endOffset")
-    docs = desc.values("https://w3id.org/migration-kg/ontology#document")
+    mkg = site.base_iri + "ontology#"
+    quote = desc.literals(mkg + "quote")
+    starts = desc.literals(mkg + "startOffset")
+    ends = desc.literals(mkg + "endOffset")
+    docs = desc.values(mkg + "document")
     if quote and starts and ends and docs:
         href = site.passage_href(docs[0].node.value, int(starts[0]), int(ends[0]))
         parts.append(f'<h2>Quote</h2><div class="ev"><q>{escape(quote[0])}</q><br><span class="meta">'

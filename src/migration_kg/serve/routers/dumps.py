@@ -61,13 +61,13 @@ def well_known_void(request: Request, store: StoreDep, settings: SettingsDep) ->
     path = request.url.path
     offer = negotiate(request.headers.get("accept"), LD_OFFERS, format_override=request.query_params.get("format"))
     if offer is HTML:
-        desc = describe.describe(store, settings.iri(DATASET_PATH))
+        desc = describe.describe(store, settings.iri(DATASET_PATH), base=settings.base_iri)
         formats = [(o.media_type, f"{path}?format={o.names[0]}") for o in LD_OFFERS if o is not HTML]
         body = pages.resource_body(pages.Site(settings.base_iri), desc, formats)
         html = pages.page("VoID: " + pages.title_of(desc), body, alternates=formats)
         return Response(html.encode("utf-8"), media_type=HTML.content_type, headers={"Vary": "Accept"})
     folder, _ = _dumps(request)
-    quads = describe.graph_quads(store, settings.iri("graph/void")) + _catalog_quads(folder)
+    quads = describe.graph_quads(store, settings.iri("graph/void"), base=settings.base_iri) + _catalog_quads(folder)
     response = represent(request, path, offer, False, write_quads(quads, offer))
     del response.headers["Link"]
     return response

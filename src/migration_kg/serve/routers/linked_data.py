@@ -126,13 +126,13 @@ def resource(request: Request, store: StoreDep, settings: SettingsDep) -> Respon
     path, offer, negotiated = choose(request)
     iri = settings.iri(path)
     if offer is HTML:
-        desc = describe.describe(store, iri)
+        desc = describe.describe(store, iri, base=settings.base_iri)
         if not desc.exists:
             return not_found(request, path, offer, iri)
         body = pages.page(pages.title_of(desc), pages.resource_body(_site(settings), desc, alternates(path)),
                           alternates=alternates(path))
         return represent(request, path, offer, negotiated, body.encode("utf-8"))
-    quads = describe.describe_quads(store, iri)
+    quads = describe.describe_quads(store, iri, base=settings.base_iri)
     if not quads:
         return not_found(request, path, offer, iri)
     return represent(request, path, offer, negotiated, write_quads(quads, offer))
@@ -159,11 +159,11 @@ def document(
     path, offer, negotiated = choose(request)
     iri = settings.iri(path)
     if offer is not HTML:
-        quads = describe.describe_quads(store, iri)
+        quads = describe.describe_quads(store, iri, base=settings.base_iri)
         if not quads:
             return not_found(request, path, offer, iri)
         return represent(request, path, offer, negotiated, write_quads(quads, offer))
-    desc = describe.describe(store, iri)
+    desc = describe.describe(store, iri, base=settings.base_iri)
     if not desc.exists:
         return not_found(request, path, offer, iri)
     doc_id = path.removeprefix("/doc/")
@@ -175,12 +175,12 @@ def document(
             raise QueryError(f"start and end must both be given, with 0 <= start < end <= {limit}")
         highlight = (start, end)
     site = _site(settings)
-    extractions = describe.document_extractions(store, iri)
+    extractions = describe.document_extractions(store, iri, base=settings.base_iri)
     body = [pages.resource_body(site, desc, alternates(path)).split("<h2>Properties</h2>")[0]]
     record = [(label, desc.values(prop)) for label, prop in (
         ("title", "http://purl.org/dc/terms/title"), ("date", "http://purl.org/dc/terms/date"),
         ("publisher", "http://purl.org/dc/terms/publisher"),
-        ("type", "https://w3id.org/migration-kg/ontology#documentType"),
+        ("type", settings.iri("ontology#documentType")),
         ("identifier", "http://purl.org/dc/terms/identifier"), ("source", "http://xmlns.com/foaf/0.1/page"))]
     body.append('<h2>Catalogue record</h2><dl class="record">' + "".join(
         f"<dt>{label}</dt><dd>{'; '.join(site.node(v.node, v.label) for v in values)}</dd>"
@@ -240,9 +240,10 @@ def ontology(request: Request, store: StoreDep, settings: SettingsDep, ext: str 
     graph = settings.iri("graph/ontology")
     iri = settings.iri("ontology")
     if offer is not HTML:
-        return represent(request, path, offer, negotiated, write_quads(describe.graph_quads(store, graph), offer))
-    desc = describe.describe(store, iri)
-    terms = describe.ontology_terms(store, graph, iri + "#")
+        quads = describe.graph_quads(store, graph, base=settings.base_iri)
+        return represent(request, path, offer, negotiated, write_quads(quads, offer))
+    desc = describe.describe(store, iri, base=settings.base_iri)
+    terms = describe.ontology_terms(store, graph, iri + "#", base=settings.base_iri)
     titles = desc.literals("http://purl.org/dc/terms/title")
     descriptions = desc.literals("http://purl.org/dc/terms/description")
     body = pages.ontology_body(_site(settings), titles[0] if titles else "Ontology",
@@ -266,7 +267,7 @@ def class_instances(
     except ValueError as exc:
         raise QueryError(f"class must be an IRI: {exc}") from exc
     site = _site(settings)
-    rows = describe.instances(store, node.value)
+    rows = describe.instances(store, node.value, base=settings.base_iri)
     items = "".join(f"<li>{site.node(s, label)}</li>" for s, label in rows)
     body = (f"<h1>Instances of {site.link(node.value, site.curie(node.value))}</h1>"
             f"<p>{len(rows)} shown{' (the first 2000)' if len(rows) >= 2000 else ''}.</p><ul>{items}</ul>")
@@ -309,7 +310,7 @@ from a document links to the passage it was read from.</p>
 {site.link(settings.iri("vocab/gcm-objective"), "GCM objectives")}</li>
 </ul>
 <h2>Classes</h2>
-{pages.class_list(site, describe.class_counts(store))}
+{pages.class_list(site, describe.class_counts(store, base=settings.base_iri))}
 <h2>Example queries</h2>
 {example_html or "<p>None installed.</p>"}
 """
