@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from html import escape
+from pathlib import Path
 from string import Template
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -45,50 +47,7 @@ _LAYOUT = Template("""<!DOCTYPE html>
 <title>$title — migration governance knowledge graph</title>
 $alternates
 <style>
-body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif; color: #1d232b;
-       margin: 0; background: #f6f7f9; }
-header.site { background: #17324d; color: #fff; padding: .6rem 1.5rem; display: flex; gap: 1.5rem; align-items: baseline;
-              flex-wrap: wrap; }
-header.site a { color: #fff; text-decoration: none; }
-header.site .brand { font-weight: 700; }
-main { max-width: 72rem; margin: 1.5rem auto; padding: 0 1.5rem 3rem; }
-h1 { font-size: 1.7rem; margin: .2rem 0 .3rem; }
-h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 2px solid #d8dee6; padding-bottom: .2rem; }
-a { color: #0b5cad; }
-a.ext::after { content: " ↗"; font-size: .8em; }
-code, .iri { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: .88em; word-break: break-all; }
-.iri { color: #5a6470; }
-.types a, .chip { display: inline-block; background: #e3ecf7; border-radius: .8rem; padding: 0 .6rem;
-                  margin: .1rem .2rem .1rem 0; font-size: .9em; text-decoration: none; }
-table { border-collapse: collapse; width: 100%; background: #fff; }
-th, td { text-align: left; vertical-align: top; padding: .35rem .6rem; border-bottom: 1px solid #e4e8ee; }
-th { background: #eef1f5; font-weight: 600; }
-td.prop { width: 14rem; }
-.graph { font-size: .8em; color: #5a6470; }
-.graph a { color: #5a6470; }
-.lit { white-space: pre-wrap; }
-.dt { font-size: .8em; color: #7a838e; }
-.ev { margin: .25rem 0 .1rem 1rem; padding-left: .6rem; border-left: 3px solid #f0b429; font-size: .92em; }
-.ev q { font-style: italic; }
-.ev .meta { color: #5a6470; font-size: .85em; }
-.inner { margin: .2rem 0 0 .8rem; font-size: .92em; }
-.doctext { background: #fff; padding: 1.2rem 1.5rem; white-space: pre-wrap; font: 15px/1.6 Georgia, "DejaVu Serif", serif;
-           border: 1px solid #d8dee6; border-radius: 4px; }
-mark.fact { background: #fff3c4; padding: 0; }
-mark.fact a { color: inherit; text-decoration: none; }
-mark.passage { background: #ffd166; outline: 3px solid #e07a00; scroll-margin-top: 30vh; }
-mark.passage mark.fact { background: transparent; }
-.notice { background: #fff8e1; border: 1px solid #f0b429; padding: .5rem .8rem; border-radius: 4px; }
-dl.record { display: grid; grid-template-columns: 10rem 1fr; gap: .2rem 1rem; background: #fff; padding: .8rem 1rem;
-            border: 1px solid #d8dee6; border-radius: 4px; }
-dl.record dt { font-weight: 600; }
-dl.record dd { margin: 0; }
-.formats a { margin-right: .6rem; font-size: .9em; }
-.term { background: #fff; border: 1px solid #d8dee6; border-radius: 4px; padding: .6rem 1rem; margin: .8rem 0; }
-.term:target { outline: 3px solid #f0b429; }
-.term h3 { margin: 0 0 .3rem; font-size: 1.05rem; }
-pre.query { background: #fff; border: 1px solid #d8dee6; padding: .6rem; overflow-x: auto; font-size: .85em; }
-</style>
+$css</style>
 </head>
 <body>
 <header class="site"><a class="brand" href="/">Migration governance KG</a>
@@ -158,7 +117,13 @@ def page(title: str, body: str, *, alternates: Sequence[tuple[str, str]] = ()) -
         f'<link rel="alternate" type="{escape(media, quote=True)}" href="{escape(href, quote=True)}">'
         for media, href in alternates
     )
-    return _LAYOUT.substitute(title=escape(title), alternates=links, body=body)
+    return _LAYOUT.substitute(title=escape(title), alternates=links, body=body, css=stylesheet())
+
+
+@cache
+def stylesheet() -> str:
+    """The CSS of every page (``serve/static/pages.css``), read once."""
+    return (Path(__file__).resolve().parent / "static" / "pages.css").read_text("utf-8")
 
 
 def format_links(alternates: Sequence[tuple[str, str]]) -> str:

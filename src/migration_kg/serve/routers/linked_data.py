@@ -26,7 +26,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from ...corpus import SUFFIXES, load_document
-from ...errors import CorpusError, NotFound, QueryError
+from ...errors import CorpusError, MigrationKGError, NotFound, QueryError
 from ...namespaces import PREFIXES
 from ...publish import TEXTS_DIR
 from ...queries import load_queries
@@ -226,8 +226,8 @@ def document_text(request: Request, settings: Settings, doc_id: str) -> str | No
     return None
 
 
-@router.get("/ontology", summary="The ontology: every class and property (hash IRIs land here)")
-@router.get("/ontology{ext}", include_in_schema=False)
+@router.api_route("/ontology", methods=["GET", "HEAD"], summary="The ontology (hash IRIs land here)")
+@router.api_route("/ontology{ext}", methods=["GET", "HEAD"], include_in_schema=False)
 def ontology(request: Request, store: StoreDep, settings: SettingsDep, ext: str = "") -> Response:
     """The ontology as HTML (terms anchored by local name) or RDF (``graph/ontology``).
 
@@ -275,7 +275,7 @@ def class_instances(
                     media_type=HTML.content_type)
 
 
-@router.get("/", summary="Home page")
+@router.api_route("/", methods=["GET", "HEAD"], summary="Home page")
 def home(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     """The home page: what this is, where to go, the classes in use, example queries.
 
@@ -287,7 +287,7 @@ def home(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     site = _site(settings)
     try:
         examples = list(load_queries(settings.queries_dir).values())[:4]
-    except Exception:  # the named queries belong to another router; the home page does without them
+    except (MigrationKGError, OSError):  # the named queries belong to another router; the home page does without them
         examples = []
     example_html = "".join(
         f"<h3>{escape(q.title)}</h3><pre class=\"query\">{escape(q.text)}</pre>"
