@@ -19,7 +19,7 @@ from ..errors import StoreError
 from ..settings import Settings, get_settings
 from ..store import DUMP_NAME, GraphStore, OxigraphStore, current_build
 from .errors import install_error_handlers
-from .routers import health, named_queries, sparql
+from .routers import dumps, health, linked_data, named_queries, sparql
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,8 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(sparql.router)
     named_queries.install(app, settings)
+    app.include_router(dumps.router)
+    app.include_router(linked_data.router)  # last: it answers the IRI paths we mint
     return app
 
 
