@@ -19,7 +19,7 @@ from ..errors import StoreError
 from ..settings import Settings, get_settings
 from ..store import DUMP_NAME, GraphStore, OxigraphStore, current_build
 from .errors import install_error_handlers
-from .routers import health, sparql
+from .routers import graph_store, health, sparql, update
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,8 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(sparql.router)
+    app.include_router(update.router)
+    app.include_router(graph_store.router)
     return app
 
 

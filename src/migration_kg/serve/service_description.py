@@ -32,12 +32,16 @@ _RESULT_FORMAT_IRIS = {
 }
 
 
-def describe_service(endpoint: str, named_graphs: Sequence[str]) -> list[ox.Triple]:
+def describe_service(
+    endpoint: str, named_graphs: Sequence[str], *, update: bool = False, federated: bool = False
+) -> list[ox.Triple]:
     """The service description of the endpoint at ``endpoint`` serving ``named_graphs``.
 
     Args:
         endpoint: absolute URL of the endpoint (becomes ``sd:endpoint``).
         named_graphs: IRIs of the named graphs in the default dataset.
+        update: SPARQL Update is served (with a token): adds ``sd:SPARQL11Update``.
+        federated: SERVICE may call allow-listed endpoints: adds ``sd:BasicFederatedQuery``.
 
     Returns:
         The triples: one ``sd:Service`` with endpoint, language, result formats,
@@ -53,13 +57,16 @@ def describe_service(endpoint: str, named_graphs: Sequence[str]) -> list[ox.Trip
         ox.Triple(service, a, _sd("Service")),
         ox.Triple(service, _sd("endpoint"), ox.NamedNode(endpoint)),
         ox.Triple(service, _sd("supportedLanguage"), _sd("SPARQL11Query")),
-        # sd:BasicFederatedQuery is deliberately absent: SERVICE is refused.
         ox.Triple(service, _sd("feature"), _sd("UnionDefaultGraph")),
         ox.Triple(service, _sd("defaultDataset"), dataset),
         ox.Triple(dataset, a, _sd("Dataset")),
         ox.Triple(dataset, _sd("defaultGraph"), default_graph),
         ox.Triple(default_graph, a, _sd("Graph")),
     ]
+    if update:
+        triples.append(ox.Triple(service, _sd("supportedLanguage"), _sd("SPARQL11Update")))
+    if federated:
+        triples.append(ox.Triple(service, _sd("feature"), _sd("BasicFederatedQuery")))
     for offer in (*RESULT_OFFERS, *RDF_OFFERS):
         triples.append(
             ox.Triple(service, _sd("resultFormat"), ox.NamedNode(_RESULT_FORMAT_IRIS[offer.media_type]))
