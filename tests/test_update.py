@@ -333,3 +333,14 @@ def test_graph_store_bad_requests_are_4xx_and_change_nothing(
     assert response.status_code == status and response.text.strip()
     assert server.store.quads_count() == before and NEW_GRAPH not in server.store.named_graphs()
     assert server.changes == []
+
+
+def test_doctests_of_the_update_modules() -> None:
+    import doctest
+
+    from migration_kg import store
+    from migration_kg.serve import using
+
+    for module in (using, store):
+        failures, tried = doctest.testmod(module)
+        assert failures == 0 and tried > 0
