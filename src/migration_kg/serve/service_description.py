@@ -81,16 +81,20 @@ def describe_service(
     return triples
 
 
-def service_page(endpoint: str, named_graphs: Sequence[str]) -> str:
-    """A small HTML page for browsers: what the endpoint is, a query form, the graphs."""
+def service_page(endpoint: str, named_graphs: Sequence[str], *, update: bool = False) -> str:
+    """A small HTML page for browsers: what the endpoint is, a query form, the graphs.
+
+    ``update``: SPARQL Update is served (with a token), so the page does not call the endpoint read-only.
+    """
     graphs = "\n".join(f"<li><code>{escape(g)}</code></li>" for g in named_graphs)
     url = escape(endpoint, quote=True)
+    kind = "an update-enabled (with a token)" if update else "a read-only"
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"><title>SPARQL endpoint — migration governance knowledge graph</title></head>
 <body>
 <h1>SPARQL endpoint</h1>
-<p>This is a read-only <a href="https://www.w3.org/TR/sparql11-protocol/">SPARQL 1.1 Protocol</a>
+<p>This is {kind} <a href="https://www.w3.org/TR/sparql11-protocol/">SPARQL 1.1 Protocol</a>
 endpoint at <code>{url}</code>. The default graph is the union of the named graphs below.
 Ask for <code>text/turtle</code> to get the service description as RDF.</p>
 <form method="get" action="{url}">

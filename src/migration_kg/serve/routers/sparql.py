@@ -129,7 +129,7 @@ def _service_description(
     endpoint = endpoint_url(request, settings)
     graphs = store.named_graphs()
     if offer is HTML:
-        return _response(service_page(endpoint, graphs).encode("utf-8"), offer)
+        return _response(service_page(endpoint, graphs, update=settings.update_enabled).encode("utf-8"), offer)
     triples = describe_service(
         endpoint, graphs, update=settings.update_enabled, federated=bool(settings.service_allowlist)
     )
