@@ -344,3 +344,13 @@ def test_doctests_of_the_update_modules() -> None:
     for module in (using, store):
         failures, tried = doctest.testmod(module)
         assert failures == 0 and tried > 0
+
+
+def test_graph_store_direct_identification_names_the_graph_by_its_url(server: Server) -> None:
+    url = server.gsp + "/notes/1"
+    assert httpx.put(url, content=b"<x:s> <x:p> 1 .", headers=TURTLE).status_code == 201
+    assert url in server.store.named_graphs()
+    assert httpx.get(server.gsp, params={"graph": url}, headers={"Accept": "text/turtle"}).status_code == 200
+    assert httpx.put(url, params={"default": ""}, content=b"<x:s> <x:p> 1 .", headers=TURTLE).status_code == 400
+    assert httpx.delete(url, headers=AUTH).status_code == 204
+    assert httpx.get(url).status_code == 404

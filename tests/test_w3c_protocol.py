@@ -38,13 +38,6 @@ KASEI = "http://kasei.us/2009/09/sparql/data/"
 
 #: Known failures, by test id: the one place to look (none at present).
 XFAIL: dict[str, str] = {}
-#: Graph Store Protocol tests not run, by test id, with the reason.
-GSP_NOT_RUN = {
-    "put_get_repeat_direct": "direct graph identification is optional; our graph names are w3id.org IRIs",
-    "put_delete_get_delete_direct": "direct graph identification is optional; our graph names are w3id.org IRIs",
-    "post_get_post_get_direct": "direct graph identification is optional; our graph names are w3id.org IRIs",
-    "head_existing_direct": "direct graph identification is optional; our graph names are w3id.org IRIs",
-}
 #: The update token of the update-enabled servers; every request to them carries it.
 TOKEN = "w3c-protocol-test-token-0123456789"
 GSP_PATH = "/rdf-graph-store"
@@ -172,20 +165,14 @@ def _gsp_tests() -> list[Any]:
         ]
     data = json.loads(path.read_text("utf-8"))
     tests = data["graph_store_protocol_direct"] + data["graph_store_protocol_indirect"]
-    return [
-        pytest.param(
-            test,
-            id=GSP_MANIFEST_IRI + test["id"],
-            marks=[pytest.mark.skip(reason=GSP_NOT_RUN[test["id"]])] if test["id"] in GSP_NOT_RUN else [],
-        )
-        for test in tests
-    ]
+    return [pytest.param(test, id=GSP_MANIFEST_IRI + test["id"]) for test in tests]
 
 
 @pytest.mark.parametrize("test", _gsp_tests())
 def test_graph_store_protocol(test: dict[str, Any]) -> None:
     """Each test on a fresh, empty, update-enabled store (the manifest assumes one); every GET
-    body is compared by isomorphism with the graph the manifest gives for that response."""
+    body is compared by isomorphism with the graph the manifest gives for that response.
+    Direct identification: ``/gsp/person/1.ttl`` becomes ``/rdf-graph-store/person/1.ttl``."""
     expected_bodies = _gsp_expected_bodies()[test["id"]]
     location = ""
     with writable_server([]) as url:

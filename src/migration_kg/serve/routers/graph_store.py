@@ -1,9 +1,11 @@
-"""The SPARQL 1.1 Graph Store HTTP Protocol at ``/rdf-graph-store`` (indirect graph identification).
+"""The SPARQL 1.1 Graph Store HTTP Protocol at ``/rdf-graph-store``.
 
 https://www.w3.org/TR/sparql11-http-rdf-update/
 
-* ``?graph=<iri>`` names a graph of this store, ``?default`` the store's own default graph
-  (empty in a build: the query endpoint's default graph is the union of all graphs).
+* ``?graph=<iri>`` names a graph of this store (indirect identification), ``?default`` the
+  store's own default graph (empty in a build: the query endpoint's default graph is the
+  union of all graphs), and a URL below the endpoint, ``/rdf-graph-store/…``, names the graph
+  whose IRI is that URL (direct identification; ``Settings.public_base_url`` if set).
 * ``GET``/``HEAD`` read one graph in any RDF format we write (404 if the named graph does
   not exist); reading needs no token, as every triple can be queried at ``/sparql`` anyway.
 * ``PUT`` replaces a graph (201 if it was created, else 204), ``POST`` merges into it (also
@@ -55,6 +57,7 @@ BodyDep = Annotated[bytes, Depends(request_body)]
 
 
 @router.api_route(GRAPH_STORE_PATH, methods=["GET", "HEAD"], summary="Read one graph")
+@router.api_route(GRAPH_STORE_PATH + "/{path:path}", methods=["GET", "HEAD"], summary="Read the graph named by this URL")
 def graph_get(request: Request, _slot: SlotDep) -> Response:
     """Answer ``GET``/``HEAD /rdf-graph-store?graph=<iri>`` or ``?default`` with the graph.
 
@@ -75,6 +78,7 @@ def graph_get(request: Request, _slot: SlotDep) -> Response:
 
 
 @router.put(GRAPH_STORE_PATH, summary="Replace one graph (needs the update token)")
+@router.put(GRAPH_STORE_PATH + "/{path:path}", summary="Replace the graph named by this URL (needs the update token)")
 def graph_put(request: Request, body: BodyDep, settings: SettingsDep, _slot: SlotDep) -> Response:
     """Replace the graph with the request body: 201 if it was created, else 204.
 
@@ -92,6 +96,7 @@ def graph_put(request: Request, body: BodyDep, settings: SettingsDep, _slot: Slo
 
 
 @router.post(GRAPH_STORE_PATH, summary="Merge into one graph, or create a new one (needs the update token)")
+@router.post(GRAPH_STORE_PATH + "/{path:path}", summary="Merge into the graph named by this URL (needs the update token)")
 def graph_post(request: Request, body: BodyDep, settings: SettingsDep, _slot: SlotDep) -> Response:
     """Merge the body (RDF, or ``multipart/form-data`` of RDF files) into the graph.
 
@@ -104,7 +109,7 @@ def graph_post(request: Request, body: BodyDep, settings: SettingsDep, _slot: Sl
     """
     require_writer(request)
     graph = _target(request, required=False)
-    new_graph = graph is None and "default" not in request.query_params
+    new_graph = graph is None and "default" not in request.query_params and "path" not in request.path_params
     if new_graph:
         graph = settings.iri(NEW_GRAPH_PATH + uuid.uuid4().hex)
     parts = _payloads(request.headers.get("content-type"), body)
@@ -120,6 +125,7 @@ def graph_post(request: Request, body: BodyDep, settings: SettingsDep, _slot: Sl
 
 
 @router.delete(GRAPH_STORE_PATH, summary="Remove one graph (needs the update token)")
+@router.delete(GRAPH_STORE_PATH + "/{path:path}", summary="Remove the graph named by this URL (needs the update token)")
 def graph_delete(request: Request, _slot: SlotDep) -> Response:
     """Remove the named graph (or empty the default graph): 204, or 404 if there is no such graph.
 
@@ -136,13 +142,20 @@ def graph_delete(request: Request, _slot: SlotDep) -> Response:
 
 
 def _target(request: Request, *, required: bool) -> str | None:
-    """The graph IRI of ``?graph=``, or None for ``?default`` (or, when not ``required``, neither).
+    """The graph IRI of ``?graph=`` or of a graph URL below the endpoint, or None for ``?default``
+    (or, when not ``required``, for neither).
 
     Raises:
         QueryError: both or neither selector (when ``required``), ``graph`` repeated, or not absolute.
     """
     graphs = request.query_params.getlist("graph")
     default = "default" in request.query_params
+    if "path" in request.path_params:  # direct identification: the request URL names the graph
+        if graphs or default:
+            raise QueryError("a graph URL takes neither ?graph= nor ?default")
+        settings: Settings = request.app.state.settings
+        base = settings.public_base_url.rstrip("/") if settings.public_base_url else str(request.base_url).rstrip("/")
+        graphs = [base + request.url.path]
     if len(graphs) > 1:
         raise QueryError("the graph parameter is given more than once")
     if graphs and default:
