@@ -99,6 +99,9 @@ def test_everything_else_is_refused_and_never_called(pair: Pair) -> None:
             f"SELECT * WHERE {{ SERVICE <{origin}/sparql/other> {{ ?s ?p ?o }} }}",
             f"SELECT * WHERE {{ SERVICE <{pair.remote}?x=1> {{ ?s ?p ?o }} }}",
             f"PREFIX c: <{canary.url}> SELECT * WHERE {{ SERVICE c:sparql {{ ?s ?p ?o }} }}",
+            "SELECT * WHERE { SERVICE <" + canary.url.replace("http", "\\u0068ttp") + "> { ?s ?p ?o } }",
+            "SELECT * WHERE { SERVICE <http://127.0.0.1:port/sparql> { ?s ?p ?o } }",
+            f"SELECT * WHERE {{ SERVICE <{pair.remote.replace('http://', 'http://user:pw@')}> {{ ?s ?p ?o }} }}",
         ]
         for query in refused:
             response = httpx.get(pair.local, params={"query": query})

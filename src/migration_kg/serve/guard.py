@@ -145,14 +145,20 @@ def normalize_endpoint(iri: str) -> str:
 
     >>> normalize_endpoint("HTTP://Example.org:80?x=1#f")
     'http://example.org/?x=1'
+    >>> normalize_endpoint("https://u:p@[::1]:8443/sparql")
+    'https://u:p@[::1]:8443/sparql'
     """
     parts = urlsplit(iri.strip())
+    try:
+        port = parts.port
+    except ValueError:  # not a port number: left as written, so it only matches itself
+        return iri.strip()
     scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
-    port = parts.port if parts.port not in ({"http": 80, "https": 443}.get(scheme), None) else None
+    if port == {"http": 80, "https": 443}.get(scheme):
+        port = None
     netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port is not None else "")
-    if parts.username is not None:
-        netloc = f"{parts.username}@{netloc}"
-    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    userinfo, at, _ = parts.netloc.rpartition("@")
+    return urlunsplit((scheme, userinfo + at + netloc, parts.path or "/", parts.query, ""))
 
 
 def service_endpoints(text: str) -> Iterator[str | None]:
