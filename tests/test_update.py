@@ -247,6 +247,14 @@ def test_load_and_service_never_reach_out_even_with_the_token(server: Server) ->
             assert response.status_code == 403, update
         response = httpx.post(server.gsp, params={"graph": canary.url}, content=b"<x:s> <x:p> 1 .", headers=TURTLE)
         assert response.status_code == 201  # a graph *named* by the URL: nothing is fetched
+        # USING and the using-graph parameters name graphs of this store, never documents to fetch
+        using = f"INSERT {{ GRAPH <http://example.org/copy> {{ ?s ?p ?o }} }} USING <{canary.url}> WHERE {{ ?s ?p ?o }}"
+        assert httpx.post(server.sparql, content=using, headers=DIRECT).status_code == 204
+        params = {"using-graph-uri": canary.url + "x", "using-named-graph-uri": canary.url + "y"}
+        update = "INSERT { GRAPH <http://example.org/copy2> { ?s ?p ?o } } WHERE { ?s ?p ?o }"
+        assert httpx.post(server.sparql, params=params, content=update, headers=DIRECT).status_code == 204
+        assert len(server.store.graph_get("http://example.org/copy")) == 1  # the one triple PUT above
+        assert not server.store.graph_get("http://example.org/copy2")
         assert canary.hits == []
 
 
