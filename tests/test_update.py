@@ -313,6 +313,13 @@ def test_graph_store_multipart_post_merges_every_part(server: Server) -> None:
     response = httpx.post(server.gsp, params={"graph": NEW_GRAPH}, files=files, headers=AUTH)
     assert response.status_code == 201
     assert len(server.store.graph_get(NEW_GRAPH)) == 2
+    # one bad part and nothing of the request is written
+    bad = [("c", ("c.ttl", b"<x:s> <x:p> 3 .", "text/turtle")), ("d", ("d.ttl", b"<x:s> <x:p> .", "text/turtle"))]
+    response = httpx.post(server.gsp, params={"graph": NEW_GRAPH}, files=bad, headers=AUTH)
+    assert response.status_code == 400 and "document 2 of 2" in response.text
+    response = httpx.put(server.gsp, params={"graph": NEW_GRAPH}, files=bad, headers=AUTH)
+    assert response.status_code == 400
+    assert len(server.store.graph_get(NEW_GRAPH)) == 2 and len(server.changes) == 1
 
 
 @pytest.mark.parametrize(

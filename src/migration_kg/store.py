@@ -19,7 +19,7 @@ import secrets
 import shutil
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,6 +51,15 @@ class QueryDataset:
 
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RdfDocument:
+    """One RDF document sent for a graph: its bytes and its format (a graph format, or a
+    dataset format holding only default-graph triples)."""
+
+    data: bytes
+    format: ox.RdfFormat
 
 
 @runtime_checkable
@@ -98,12 +107,12 @@ class WritableGraphStore(GraphStore, Protocol):
         """The triples of one graph; see :meth:`OxigraphStore.graph_get`."""
         ...
 
-    def graph_put(self, graph: str | None, data: bytes, *, format: ox.RdfFormat, base_iri: str | None = None) -> bool:
-        """Replace one graph with the parsed ``data``; see :meth:`OxigraphStore.graph_put`."""
+    def graph_put(self, graph: str | None, documents: Sequence[RdfDocument], *, base_iri: str | None = None) -> bool:
+        """Replace one graph with the triples of ``documents``; see :meth:`OxigraphStore.graph_put`."""
         ...
 
-    def graph_post(self, graph: str | None, data: bytes, *, format: ox.RdfFormat, base_iri: str | None = None) -> bool:
-        """Merge the parsed ``data`` into one graph; see :meth:`OxigraphStore.graph_post`."""
+    def graph_post(self, graph: str | None, documents: Sequence[RdfDocument], *, base_iri: str | None = None) -> bool:
+        """Merge the triples of ``documents`` into one graph; see :meth:`OxigraphStore.graph_post`."""
         ...
 
     def graph_delete(self, graph: str | None) -> bool:
@@ -311,31 +320,30 @@ class OxigraphStore:
         name = _graph_name(graph)
         return [q.triple for q in self._store.quads_for_pattern(None, None, None, name)]
 
-    def graph_put(
-        self, graph: str | None, data: bytes, *, format: ox.RdfFormat, base_iri: str | None = None
-    ) -> bool:
-        """Replace the content of ``graph`` with the triples in ``data`` (created if missing).
+    def graph_put(self, graph: str | None, documents: Sequence[RdfDocument], *, base_iri: str | None = None) -> bool:
+        """Replace the content of ``graph`` with the triples of ``documents`` (created if missing).
 
-        ``data`` is parsed completely before the store is touched, with blank nodes renamed
-        so they never merge with blank nodes already stored.
+        Every document is parsed completely before the store is touched (a bad one changes
+        nothing), with blank nodes renamed so they never merge with blank nodes already stored
+        or with those of another document.
 
         Returns:
             True if the graph did not exist before (the protocol's 201 Created).
 
         Raises:
-            QueryError: ``graph`` is not an absolute IRI, or ``data`` is not valid ``format``
-                (the message has the line). StoreError: the write failed.
+            QueryError: ``graph`` is not an absolute IRI, or a document is not valid in its
+                format (the message has the line). StoreError: the write failed.
 
         >>> store = OxigraphStore()
-        >>> store.graph_put("http://ex/g", b"<http://ex/s> <http://ex/p> 1 .", format=ox.RdfFormat.TURTLE)
+        >>> store.graph_put("http://ex/g", [RdfDocument(b"<http://ex/s> <http://ex/p> 1 .", ox.RdfFormat.TURTLE)])
         True
-        >>> store.graph_put("http://ex/g", b"<http://ex/s> <http://ex/p> 2 .", format=ox.RdfFormat.TURTLE)
+        >>> store.graph_put("http://ex/g", [RdfDocument(b"<http://ex/s> <http://ex/p> 2 .", ox.RdfFormat.TURTLE)])
         False
         >>> [t.object.value for t in store.graph_get("http://ex/g")]
         ['2']
         """
         name = _graph_name(graph)
-        quads = _parse_graph(data, format, base_iri, name)
+        quads = _parse_documents(documents, base_iri, name)
         with self._write_lock:
             created = not self.graph_exists(graph)
             try:
@@ -347,20 +355,20 @@ class OxigraphStore:
                 raise StoreError(f"cannot write graph: {exc}", source=_where(self.path)) from exc
         return created
 
-    def graph_post(
-        self, graph: str | None, data: bytes, *, format: ox.RdfFormat, base_iri: str | None = None
-    ) -> bool:
-        """Add the triples in ``data`` to ``graph`` (created if missing), in one transaction.
+    def graph_post(self, graph: str | None, documents: Sequence[RdfDocument], *, base_iri: str | None = None) -> bool:
+        """Add the triples of ``documents`` to ``graph`` (created if missing), in one transaction.
+
+        Parsed as in :meth:`graph_put`: a bad document changes nothing.
 
         Returns:
             True if the graph did not exist before.
 
         Raises:
-            QueryError: ``graph`` is not an absolute IRI, or ``data`` is not valid ``format``.
+            QueryError: ``graph`` is not an absolute IRI, or a document is not valid in its format.
             StoreError: the write failed.
         """
         name = _graph_name(graph)
-        quads = _parse_graph(data, format, base_iri, name)
+        quads = _parse_documents(documents, base_iri, name)
         with self._write_lock:
             created = not self.graph_exists(graph)
             try:
@@ -400,16 +408,20 @@ def _graph_name(graph: str | None) -> ox.NamedNode | ox.DefaultGraph:
         raise QueryError(f"not an absolute graph IRI: {graph!r} ({exc})") from exc
 
 
-def _parse_graph(
-    data: bytes, format: ox.RdfFormat, base_iri: str | None, name: ox.NamedNode | ox.DefaultGraph
+def _parse_documents(
+    documents: Sequence[RdfDocument], base_iri: str | None, name: ox.NamedNode | ox.DefaultGraph
 ) -> list[ox.Quad]:
-    try:
-        triples = ox.parse(
-            data, format, base_iri=base_iri, without_named_graphs=True, rename_blank_nodes=True
-        )
-        return [ox.Quad(q.subject, q.predicate, q.object, name) for q in triples]
-    except (SyntaxError, ValueError) as exc:
-        raise QueryError(f"the {format.name} body is not valid: {exc}") from exc
+    quads: list[ox.Quad] = []
+    for number, document in enumerate(documents, start=1):
+        where = f"document {number} of {len(documents)}" if len(documents) > 1 else "the body"
+        try:
+            triples = ox.parse(
+                document.data, document.format, base_iri=base_iri, without_named_graphs=True, rename_blank_nodes=True
+            )
+            quads += [ox.Quad(q.subject, q.predicate, q.object, name) for q in triples]
+        except (SyntaxError, ValueError) as exc:
+            raise QueryError(f"{where} is not valid {document.format.name}: {exc}") from exc
+    return quads
 
 
 def to_oxigraph_term(value: Any) -> Any:
@@ -614,7 +626,7 @@ def _where(path: Path | None) -> str:
 
 # fmt: off
 __all__ = [
-    "GraphStore", "OxigraphStore", "QueryDataset", "QueryResult", "WritableGraphStore", "build_store",
+    "GraphStore", "OxigraphStore", "QueryDataset", "QueryResult", "RdfDocument", "WritableGraphStore", "build_store",
     "current_build", "read_manifest", "rewrite_base", "sha256_file", "swap_in", "to_oxigraph_quad",
     "to_oxigraph_term",
 ]

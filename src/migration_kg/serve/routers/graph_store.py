@@ -29,6 +29,7 @@ from starlette.responses import Response
 
 from ...errors import NotFound, QueryError, UnsupportedMediaType
 from ...settings import Settings
+from ...store import RdfDocument
 from ..auth import require_writer, store_changed, writable_store
 from ..dependencies import get_settings, query_slot, request_body
 from ..formats import RDF_OFFERS, write_graph
@@ -80,7 +81,8 @@ def graph_get(request: Request, _slot: SlotDep) -> Response:
 @router.put(GRAPH_STORE_PATH, summary="Replace one graph (needs the update token)")
 @router.put(GRAPH_STORE_PATH + "/{path:path}", summary="Replace the graph named by this URL (needs the update token)")
 def graph_put(request: Request, body: BodyDep, settings: SettingsDep, _slot: SlotDep) -> Response:
-    """Replace the graph with the request body: 201 if it was created, else 204.
+    """Replace the graph with the request body (RDF, or ``multipart/form-data`` of RDF files):
+    201 if it was created, else 204.
 
     Raises:
         Forbidden (403), Unauthorized (401), QueryError (400: bad selector or RDF),
@@ -88,9 +90,9 @@ def graph_put(request: Request, body: BodyDep, settings: SettingsDep, _slot: Slo
     """
     require_writer(request)
     graph = _target(request, required=True)
-    rdf_format = _body_format(request.headers.get("content-type"))
+    documents = _documents(request.headers.get("content-type"), body)
     store = writable_store(request)
-    created = store.graph_put(graph, body, format=rdf_format, base_iri=graph or settings.base_iri)
+    created = store.graph_put(graph, documents, base_iri=graph or settings.base_iri)
     store_changed(request, store)
     return Response(status_code=201 if created else 204)
 
@@ -112,11 +114,9 @@ def graph_post(request: Request, body: BodyDep, settings: SettingsDep, _slot: Sl
     new_graph = graph is None and "default" not in request.query_params and "path" not in request.path_params
     if new_graph:
         graph = settings.iri(NEW_GRAPH_PATH + uuid.uuid4().hex)
-    parts = _payloads(request.headers.get("content-type"), body)
+    documents = _documents(request.headers.get("content-type"), body)
     store = writable_store(request)
-    created = False
-    for rdf_format, data in parts:
-        created |= store.graph_post(graph, data, format=rdf_format, base_iri=graph or settings.base_iri)
+    created = store.graph_post(graph, documents, base_iri=graph or settings.base_iri)
     store_changed(request, store)
     if new_graph:
         assert graph is not None
@@ -189,22 +189,22 @@ def _body_format(content_type: str | None) -> ox.RdfFormat:
     return _READ_FORMATS[media_type]
 
 
-def _payloads(content_type: str | None, body: bytes) -> list[tuple[ox.RdfFormat, bytes]]:
-    """The RDF documents in a POST body: the body itself, or each part of a ``multipart/form-data``.
+def _documents(content_type: str | None, body: bytes) -> list[RdfDocument]:
+    """The RDF documents in a body: the body itself, or each part of a ``multipart/form-data``.
 
     Raises:
         UnsupportedMediaType: a body or part that is not an RDF format we read.
         QueryError: a multipart body without parts.
     """
     if not content_type or content_type.split(";")[0].strip().lower() != _MULTIPART:
-        return [(_body_format(content_type), body)]
+        return [RdfDocument(body, _body_format(content_type))]
     header = b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n"
     message = BytesParser(policy=HTTP).parsebytes(header + body)
     parts = list(message.iter_parts()) if message.is_multipart() else []
     if not parts:
         raise QueryError("the multipart/form-data body has no parts")
-    payloads = []
+    documents = []
     for part in parts:
         data = part.get_payload(decode=True)
-        payloads.append((_body_format(part.get("content-type")), data if isinstance(data, bytes) else b""))
-    return payloads
+        documents.append(RdfDocument(data if isinstance(data, bytes) else b"", _body_format(part.get("content-type"))))
+    return documents
