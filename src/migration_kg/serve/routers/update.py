@@ -20,11 +20,16 @@ from ...settings import Settings
 from .. import guard, protocol
 from ..auth import require_writer, store_changed, writable_store
 from ..dependencies import get_settings, query_slot, request_body
+from ..guard import _TOKEN
 from ..using import with_using
 
 router = APIRouter(tags=["SPARQL update"])
 
 UPDATE_PATH = "/update"
+#: Deepest nesting of ``{ ( [`` an update may have: pyoxigraph's recursive parser overflows the
+#: stack, and takes the whole process down, at some thousands of nested groups.
+MAX_NESTING = 100
+_OPEN, _CLOSE = frozenset("{(["), frozenset("})]")
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SlotDep = Annotated[None, Depends(query_slot)]
@@ -52,14 +57,33 @@ def run_update(request: Request, operation: protocol.ProtocolRequest, settings: 
     Raises:
         Forbidden/Unauthorized: no or a wrong token, or updates are off.
         QueryRejected (403): LOAD, or SERVICE to an endpoint not on the allow-list.
-        QueryError (400): syntax error, a bad using-graph IRI, or USING/WITH in the text
-            together with the using-graph-uri parameters.
+        QueryError (400): syntax error, nesting deeper than :data:`MAX_NESTING`, a bad
+            using-graph IRI, or USING/WITH in the text together with the using-graph-uri parameters.
         StoreError (503): no store, a read-only store, or the write failed.
     """
     require_writer(request)
     guard.check_allowed(guard.scan(operation.text), allowed_services=settings.service_allowlist)
+    _check_nesting(operation.text)
     text = with_using(operation.text, operation.using)
     store = writable_store(request)
     store.update(text, base_iri=settings.base_iri)
     store_changed(request, store)
     return Response(status_code=204)
+
+
+def _check_nesting(text: str) -> None:
+    """Refuse text nested deeper than :data:`MAX_NESTING` (strings, IRIs and comments are not counted).
+
+    Raises:
+        QueryError: the text is nested too deeply (400).
+    """
+    depth = deepest = 0
+    for match in _TOKEN.finditer(text):
+        token = match.group(0)
+        if token in _OPEN:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in _CLOSE:
+            depth -= 1
+    if deepest > MAX_NESTING:
+        raise QueryError(f"the update nests groups {deepest} deep; at most {MAX_NESTING} are allowed")
