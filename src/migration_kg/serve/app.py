@@ -39,7 +39,7 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
     """
     app = FastAPI(
         title="Migration governance knowledge graph",
-        summary="Linked data and a read-only SPARQL 1.1 endpoint.",
+        summary="Linked data and a SPARQL 1.1 endpoint (read-only unless an update token is set).",
         lifespan=_lifespan,
     )
     app.state.settings = settings
