@@ -44,7 +44,9 @@ def _known_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, MigrationKGError)
     if exc.http_status >= 500:
         logger.warning("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
-    return error_response(request, exc.http_status, type(exc).__name__, str(exc))
+    response = error_response(request, exc.http_status, type(exc).__name__, str(exc))
+    response.headers.update(getattr(exc, "headers", {}))  # e.g. the 401 challenge
+    return response
 
 
 def _http_error(request: Request, exc: Exception) -> Response:

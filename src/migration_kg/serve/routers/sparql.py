@@ -4,7 +4,9 @@
   (``application/sparql-query``) run a query; ``default-graph-uri`` and
   ``named-graph-uri`` pick the dataset among *our* named graphs (nothing is fetched).
 * ``GET /sparql`` without a query returns the service description (RDF, or HTML for browsers).
-* Updates are refused with 403 (the endpoint is read-only), and so are SERVICE and LOAD.
+* ``POST`` with ``update=`` or ``application/sparql-update`` runs an update if the update
+  token is set and sent (``routers.update``), else 403. LOAD is always refused, SERVICE
+  unless its endpoint is on ``Settings.service_allowlist``.
 
 Handlers are plain ``def``: FastAPI runs them in its thread pool, so query evaluation
 and serialisation never block the event loop. Only reading the body is async
@@ -19,7 +21,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from ...errors import QueryRejected, StoreError
+from ...errors import StoreError
 from ...settings import Settings
 from ...store import GraphStore
 from .. import guard, protocol
@@ -27,6 +29,7 @@ from ..dependencies import get_settings, get_store, query_slot, request_body
 from ..formats import HTML, RDF_OFFERS, RESULT_OFFERS, write_graph, write_results
 from ..negotiation import Offer, negotiate
 from ..service_description import describe_service, service_page
+from . import update
 
 router = APIRouter(tags=["SPARQL protocol"])
 
@@ -72,7 +75,7 @@ def _dispatch(
     if operation.operation is protocol.Operation.SERVICE_DESCRIPTION:
         return _service_description(request, operation, store, settings)
     if operation.operation is protocol.Operation.UPDATE:
-        return _update(operation, store, settings)
+        return _update(request, operation, settings)
     return _query(request, operation, store, settings)
 
 
@@ -80,7 +83,7 @@ def _query(
     request: Request, operation: protocol.ProtocolRequest, store: GraphStore, settings: Settings
 ) -> Response:
     shape = guard.scan(operation.text)
-    guard.check_allowed(shape)
+    guard.check_allowed(shape, allowed_services=settings.service_allowlist)
     accept = request.headers.get("accept")
     offer: Offer | None = None
     if shape.form is not None:  # fail fast with 406 before running the query
@@ -107,17 +110,14 @@ def _query(
     return _response(body, offer)
 
 
-def _update(operation: protocol.ProtocolRequest, store: GraphStore, settings: Settings) -> Response:
-    """The seam for SPARQL Update (issue 4): refused while the endpoint is read-only.
-
-    Enabling it means: keep ``guard.check_allowed`` (LOAD must never fetch), map
-    ``operation.using`` onto the update's dataset, run it on a writable store, answer 204.
+def _update(request: Request, operation: protocol.ProtocolRequest, settings: Settings) -> Response:
+    """Updates sent to the query endpoint, as the protocol allows: see ``routers.update``.
 
     Raises:
-        QueryRejected: always, for now (403).
+        Forbidden (403: updates are off or the token is wrong), Unauthorized (401),
+        QueryRejected (403: LOAD, SERVICE), QueryError (400), StoreError (503).
     """
-    guard.check_allowed(guard.scan(operation.text))
-    raise QueryRejected("SPARQL Update is disabled: this endpoint is read-only")
+    return update.run_update(request, operation, settings)
 
 
 def _service_description(
@@ -129,8 +129,11 @@ def _service_description(
     endpoint = endpoint_url(request, settings)
     graphs = store.named_graphs()
     if offer is HTML:
-        return _response(service_page(endpoint, graphs).encode("utf-8"), offer)
-    return _response(write_graph(describe_service(endpoint, graphs), offer), offer)
+        return _response(service_page(endpoint, graphs, update=settings.update_enabled).encode("utf-8"), offer)
+    triples = describe_service(
+        endpoint, graphs, update=settings.update_enabled, federated=bool(settings.service_allowlist)
+    )
+    return _response(write_graph(triples, offer), offer)
 
 
 def endpoint_url(request: Request, settings: Settings) -> str:
