@@ -217,6 +217,9 @@ def test_service_and_load_never_reach_out(endpoint: str) -> None:
         # FROM names a graph of ours (none here): pyoxigraph never dereferences it
         from_remote = f"ASK FROM <{canary.url}> {{ ?s ?p ?o }}"
         assert httpx.get(endpoint, params={"query": from_remote}).json()["boolean"] is False
+        # so do the protocol's dataset parameters
+        dataset = {"query": "ASK { ?s ?p ?o }", "default-graph-uri": canary.url, "named-graph-uri": canary.url}
+        assert httpx.get(endpoint, params=dataset).json()["boolean"] is False
         load = f"LOAD <{canary.url}>"
         update = {"Content-Type": "application/sparql-update"}
         assert httpx.post(endpoint, content=load, headers=update).is_error

@@ -85,6 +85,19 @@ class QueryRejected(QueryError):
     http_status = 403
 
 
+class Unauthorized(QueryError):
+    """A write without credentials (``Authorization: Bearer <token>``); answered 401 with a challenge."""
+
+    http_status = 401
+    headers = {"WWW-Authenticate": 'Bearer realm="migration-kg"'}
+
+
+class Forbidden(QueryError):
+    """A write this service does not allow: updates are disabled, or the token is wrong."""
+
+    http_status = 403
+
+
 class PayloadTooLarge(QueryError):
     """The request body is larger than ``Settings.max_request_bytes``."""
 

@@ -7,17 +7,19 @@ served graph (``data/current``) untouched.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rdflib import Graph, URIRef
 from rdflib.term import Node
 
 from . import corpus as corpus_stage
-from . import mapping, ontology, store, vocab
+from . import mapping, ontology, publish, store, vocab
 from .errors import ReasonerError, ValidationFailed
 from .extract import Fact, extract
 from .namespaces import DEFAULT_BASE, RDF, graph_iri
@@ -39,6 +41,8 @@ class BuildReport:
     consistent: bool | None = None
     validation: ValidationReport | None = None
     documents: list[str] = field(default_factory=list)
+    #: The documents themselves: the publish stage keeps their texts beside the store.
+    sources: list[corpus_stage.Document] = field(default_factory=list, repr=False)
 
     def to_text(self) -> str:
         """A readable summary for the CLI and the build notes."""
@@ -76,6 +80,7 @@ def assemble(settings: Settings, corpus_dir: Path, report: BuildReport) -> Graph
     with _Timer(report, "corpus"):
         documents = corpus_stage.load_corpus(corpus_dir)
     report.documents = [d.id for d in documents]
+    report.sources = documents
     with _Timer(report, "extract"):
         rules = load_rules(settings.mappings_dir)
         facts: dict[str, list[Fact]] = {d.id: extract(d, rules) for d in documents}
@@ -154,9 +159,19 @@ def build(settings: Settings, *, corpus_dir: Path | None = None, out_dir: Path |
     report = BuildReport()
     ds = assemble(settings, corpus_dir or settings.corpus_dir, report)
     merged = check(settings, ds, report)
+    modified = datetime.now(UTC)
+    build_id = publish.new_build_id(modified)
+    with _Timer(report, "void"):
+        _add(ds, publish.VOID_GRAPH, publish.void_graph(ds, settings=settings, build_id=build_id, modified=modified))
     with _Timer(report, "store"):
         moved = store.rewrite_base((store.to_oxigraph_quad(q) for q in quads(ds)), DEFAULT_BASE, settings.base_iri)
-        build_dir = store.build_store(moved, out_dir or settings.data_dir)
+        build_dir = store.build_store(moved, out_dir or settings.data_dir, build_id=build_id)
+    with _Timer(report, "publish"):
+        try:
+            publish.publish(build_dir, settings=settings, build_id=build_id, modified=modified, documents=report.sources)
+        except Exception:
+            shutil.rmtree(build_dir, ignore_errors=True)  # never leave a build that looks whole but has no dumps
+            raise
         store.swap_in(build_dir, out_dir or settings.data_dir)
     report.build_dir = build_dir
     report.triples_per_graph = {name: len(g) for name, g in ds.items()}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -47,6 +47,26 @@ class Settings(BaseSettings):
     cors_allow_origins: list[str] = Field(default_factory=lambda: ["*"])
 
     reasoner: bool = Field(True, description="Run HermiT during build (needs Java).")
+
+    update_token: SecretStr | None = Field(
+        None,
+        min_length=16,
+        description="Bearer token for SPARQL Update and Graph Store writes; unset (the default) = read-only.",
+    )
+    service_allowlist: list[str] = Field(
+        default_factory=list,
+        description="Endpoint IRIs that SERVICE may call (JSON list); empty (the default) = SERVICE refused.",
+    )
+
+    @field_validator("update_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def update_enabled(self) -> bool:
+        """Whether writes are served at all (an update token is set)."""
+        return self.update_token is not None
 
     def iri(self, path: str) -> str:
         """Return ``base_iri`` + ``path`` (``path`` without a leading slash)."""

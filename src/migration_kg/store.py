@@ -1,7 +1,8 @@
 """The store stage: the triple store behind one small interface, and how builds are swapped in.
 
-:class:`GraphStore` is the interface the web layer and the named queries use;
-:class:`OxigraphStore` implements it over an embedded `pyoxigraph` store.
+:class:`GraphStore` is the interface the web layer and the named queries use, and
+:class:`WritableGraphStore` adds the writes of SPARQL Update and the Graph Store Protocol;
+:class:`OxigraphStore` implements both over an embedded `pyoxigraph` store.
 
 A build never touches the served graph: :func:`build_store` writes a complete store, an
 N-Quads dump and a ``manifest.json`` into a fresh ``<data>/builds/<build-id>/`` folder,
@@ -16,8 +17,9 @@ import json
 import os
 import secrets
 import shutil
+import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,6 +53,15 @@ class QueryDataset:
     named_graphs: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class RdfDocument:
+    """One RDF document sent for a graph: its bytes and its format (a graph format, or a
+    dataset format holding only default-graph triples)."""
+
+    data: bytes
+    format: ox.RdfFormat
+
+
 @runtime_checkable
 class GraphStore(Protocol):
     """What the rest of the package may ask of a triple store."""
@@ -77,6 +88,35 @@ class GraphStore(Protocol):
 
     def dump(self, path: Path, *, format: ox.RdfFormat = ox.RdfFormat.N_QUADS) -> None:
         """Write the whole dataset to ``path``."""
+        ...
+
+
+@runtime_checkable
+class WritableGraphStore(GraphStore, Protocol):
+    """A :class:`GraphStore` that also takes writes (SPARQL Update, the Graph Store Protocol)."""
+
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
+        """Run a SPARQL 1.1 Update; see :meth:`OxigraphStore.update`."""
+        ...
+
+    def graph_exists(self, graph: str | None) -> bool:
+        """Whether the named graph ``graph`` exists (None, the default graph, always does)."""
+        ...
+
+    def graph_get(self, graph: str | None) -> list[ox.Triple]:
+        """The triples of one graph; see :meth:`OxigraphStore.graph_get`."""
+        ...
+
+    def graph_put(self, graph: str | None, documents: Sequence[RdfDocument], *, base_iri: str | None = None) -> bool:
+        """Replace one graph with the triples of ``documents``; see :meth:`OxigraphStore.graph_put`."""
+        ...
+
+    def graph_post(self, graph: str | None, documents: Sequence[RdfDocument], *, base_iri: str | None = None) -> bool:
+        """Merge the triples of ``documents`` into one graph; see :meth:`OxigraphStore.graph_post`."""
+        ...
+
+    def graph_delete(self, graph: str | None) -> bool:
+        """Remove one graph; see :meth:`OxigraphStore.graph_delete`."""
         ...
 
 
@@ -209,13 +249,16 @@ class OxigraphStore:
             raise StoreError(f"query failed: {exc}", source=_where(self.path)) from exc
 
     def update(self, sparql: str, *, base_iri: str | None = None) -> None:
-        """Run a SPARQL 1.1 Update (the web layer keeps this off; see ``serve.routers.sparql``).
+        """Run a SPARQL 1.1 Update, in one transaction (the web layer serves it only with a token).
+
+        ``LOAD`` would fetch a document: the web layer refuses it before calling this.
 
         Raises:
             QueryError: syntax error. StoreError: the write failed or the store is read-only.
         """
         try:
-            self._store.update(sparql, base_iri=base_iri)
+            with self._write_lock:
+                self._store.update(sparql, base_iri=base_iri)
         except SyntaxError as exc:
             raise QueryError(f"SPARQL Update syntax error: {exc}") from exc
         except (OSError, RuntimeError) as exc:
@@ -251,6 +294,134 @@ class OxigraphStore:
     def flush(self) -> None:
         """Write buffered changes of an on-disk store to disk."""
         self._store.flush()
+
+    # --- writes for the Graph Store HTTP Protocol (https://www.w3.org/TR/sparql11-http-rdf-update/) ---
+    # ``graph`` is a graph IRI, or None for the store's own default graph (which queries do not
+    # see as such: they see the union of all graphs).
+
+    #: Serialises writers, so a PUT (clear, then add) never interleaves with another write.
+    _write_lock = threading.Lock()
+
+    def graph_exists(self, graph: str | None) -> bool:
+        """Whether the named graph ``graph`` exists, even empty (the default graph always does).
+
+        Raises:
+            QueryError: ``graph`` is not an absolute IRI.
+        """
+        name = _graph_name(graph)
+        return isinstance(name, ox.DefaultGraph) or self._store.contains_named_graph(name)
+
+    def graph_get(self, graph: str | None) -> list[ox.Triple]:
+        """The triples of ``graph`` (empty if it does not exist).
+
+        Raises:
+            QueryError: ``graph`` is not an absolute IRI.
+        """
+        name = _graph_name(graph)
+        return [q.triple for q in self._store.quads_for_pattern(None, None, None, name)]
+
+    def graph_put(self, graph: str | None, documents: Sequence[RdfDocument], *, base_iri: str | None = None) -> bool:
+        """Replace the content of ``graph`` with the triples of ``documents`` (created if missing).
+
+        Every document is parsed completely before the store is touched (a bad one changes
+        nothing), with blank nodes renamed so they never merge with blank nodes already stored
+        or with those of another document.
+
+        Returns:
+            True if the graph did not exist before (the protocol's 201 Created).
+
+        Raises:
+            QueryError: ``graph`` is not an absolute IRI, or a document is not valid in its
+                format (the message has the line). StoreError: the write failed.
+
+        >>> store = OxigraphStore()
+        >>> store.graph_put("http://ex/g", [RdfDocument(b"<http://ex/s> <http://ex/p> 1 .", ox.RdfFormat.TURTLE)])
+        True
+        >>> store.graph_put("http://ex/g", [RdfDocument(b"<http://ex/s> <http://ex/p> 2 .", ox.RdfFormat.TURTLE)])
+        False
+        >>> [t.object.value for t in store.graph_get("http://ex/g")]
+        ['2']
+        """
+        name = _graph_name(graph)
+        quads = _parse_documents(documents, base_iri, name)
+        with self._write_lock:
+            created = not self.graph_exists(graph)
+            try:
+                if isinstance(name, ox.NamedNode):
+                    self._store.add_graph(name)
+                self._store.clear_graph(name)
+                self._store.extend(quads)
+            except OSError as exc:
+                raise StoreError(f"cannot write graph: {exc}", source=_where(self.path)) from exc
+        return created
+
+    def graph_post(self, graph: str | None, documents: Sequence[RdfDocument], *, base_iri: str | None = None) -> bool:
+        """Add the triples of ``documents`` to ``graph`` (created if missing), in one transaction.
+
+        Parsed as in :meth:`graph_put`: a bad document changes nothing.
+
+        Returns:
+            True if the graph did not exist before.
+
+        Raises:
+            QueryError: ``graph`` is not an absolute IRI, or a document is not valid in its format.
+            StoreError: the write failed.
+        """
+        name = _graph_name(graph)
+        quads = _parse_documents(documents, base_iri, name)
+        with self._write_lock:
+            created = not self.graph_exists(graph)
+            try:
+                if isinstance(name, ox.NamedNode):
+                    self._store.add_graph(name)
+                self._store.extend(quads)
+            except OSError as exc:
+                raise StoreError(f"cannot write graph: {exc}", source=_where(self.path)) from exc
+        return created
+
+    def graph_delete(self, graph: str | None) -> bool:
+        """Remove the named graph ``graph``, or empty the default graph (None).
+
+        Returns:
+            False if a named graph did not exist (the protocol's 404), else True.
+
+        Raises:
+            QueryError: ``graph`` is not an absolute IRI. StoreError: the write failed.
+        """
+        name = _graph_name(graph)
+        with self._write_lock:
+            if not self.graph_exists(graph):
+                return False
+            try:
+                self._store.remove_graph(name)
+            except OSError as exc:
+                raise StoreError(f"cannot remove graph: {exc}", source=_where(self.path)) from exc
+        return True
+
+
+def _graph_name(graph: str | None) -> ox.NamedNode | ox.DefaultGraph:
+    if graph is None:
+        return ox.DefaultGraph()
+    try:
+        return ox.NamedNode(graph)
+    except ValueError as exc:
+        raise QueryError(f"not an absolute graph IRI: {graph!r} ({exc})") from exc
+
+
+def _parse_documents(
+    documents: Sequence[RdfDocument], base_iri: str | None, name: ox.NamedNode | ox.DefaultGraph
+) -> list[ox.Quad]:
+    quads: list[ox.Quad] = []
+    for number, document in enumerate(documents, start=1):
+        where = f"document {number} of {len(documents)}" if len(documents) > 1 else "the body"
+        try:
+            triples = ox.parse(
+                document.data, document.format, base_iri=base_iri, without_named_graphs=True, rename_blank_nodes=True
+            )
+            quads += [ox.Quad(q.subject, q.predicate, q.object, name) for q in triples]
+        except (SyntaxError, ValueError) as exc:
+            raise QueryError(f"{where} is not valid {document.format.name}: {exc}") from exc
+    return quads
 
 
 def to_oxigraph_term(value: Any) -> Any:
@@ -455,7 +626,8 @@ def _where(path: Path | None) -> str:
 
 # fmt: off
 __all__ = [
-    "GraphStore", "OxigraphStore", "QueryDataset", "QueryResult", "build_store", "current_build",
-    "read_manifest", "rewrite_base", "sha256_file", "swap_in", "to_oxigraph_quad", "to_oxigraph_term",
+    "GraphStore", "OxigraphStore", "QueryDataset", "QueryResult", "RdfDocument", "WritableGraphStore", "build_store",
+    "current_build", "read_manifest", "rewrite_base", "sha256_file", "swap_in", "to_oxigraph_quad",
+    "to_oxigraph_term",
 ]
 # fmt: on

@@ -23,7 +23,7 @@ from .errors import install_error_handlers
 from .executor import InProcessExecutor, Limits, QueryExecutor
 from .metrics import Metrics, MetricsMiddleware
 from .pool import WorkerPool
-from .routers import health, sparql
+from .routers import dumps, graph_store, health, linked_data, named_queries, sparql, update
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
     """
     app = FastAPI(
         title="Migration governance knowledge graph",
-        summary="Linked data and a read-only SPARQL 1.1 endpoint.",
+        summary="Linked data and a SPARQL 1.1 endpoint (read-only unless an update token is set).",
         lifespan=_lifespan,
     )
     app.state.settings = settings
@@ -72,6 +72,11 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(sparql.router)
+    app.include_router(update.router)
+    app.include_router(graph_store.router)
+    named_queries.install(app, settings)
+    app.include_router(dumps.router)
+    app.include_router(linked_data.router)  # last: it answers the IRI paths we mint
     return app
 
 

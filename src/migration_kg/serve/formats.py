@@ -13,8 +13,10 @@ from typing import IO, Any
 
 import pyoxigraph as ox
 
+from ..errors import NotAcceptable
 from ..namespaces import PREFIXES
-from .negotiation import Offer
+from .guard import QueryForm
+from .negotiation import Offer, negotiate
 
 SPARQL_JSON = Offer("application/sparql-results+json", ("application/json",), ("json", "srj"))
 SPARQL_XML = Offer("application/sparql-results+xml", ("application/xml", "text/xml"), ("xml", "srx"))
@@ -97,3 +99,29 @@ def stream_graph(triples: Iterable[ox.Triple], offer: Offer, output: IO[bytes]) 
     rdf_format = _RDF_FORMATS[offer]
     options: dict[str, Any] = {"prefixes": PREFIXES} if rdf_format in _WITH_PREFIXES else {}
     ox.serialize(triples, output, format=rdf_format, **options)
+
+
+def negotiate_query(
+    accept: str | None, form: QueryForm | None, *, format_override: str | None = None
+) -> tuple[Offer | None, Offer | None]:
+    """The formats to answer a query in: (results format for SELECT/ASK, RDF format for CONSTRUCT/DESCRIBE).
+
+    When the query form is known, only its kind is negotiated, so a client that accepts
+    none of its formats gets 406 before the query runs; the other is None. When it is not
+    known (the parser will say why), each is negotiated and None where nothing matches.
+
+    Raises:
+        NotAcceptable: the form is known and no format of its kind matches ``accept``.
+    """
+    if form is not None:
+        if form.returns_graph:
+            return None, negotiate(accept, RDF_OFFERS, format_override=format_override)
+        return negotiate(accept, RESULT_OFFERS, format_override=format_override), None
+    offers: list[Offer | None] = []
+    for kind in (RESULT_OFFERS, RDF_OFFERS):
+        try:
+            offers.append(negotiate(accept, kind, format_override=format_override))
+        except NotAcceptable:
+            offers.append(None)
+    return offers[0], offers[1]
+

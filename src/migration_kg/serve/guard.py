@@ -13,8 +13,10 @@ Grammar: https://www.w3.org/TR/sparql11-query/#grammar
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from enum import Enum
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from ..errors import QueryError, QueryRejected
 
@@ -100,7 +102,7 @@ def check_nesting(text: str, *, limit: int) -> None:
     """
     if nesting_depth(text, stop_above=limit) > limit:
         raise QueryError(
-            f"the query nests {{ ( [ more than {limit} levels deep, the limit of this endpoint"
+            f"the query or update nests {{ ( [ more than {limit} levels deep, the limit of this endpoint"
         )
 
 
@@ -111,10 +113,13 @@ class QueryShape:
     Attributes:
         form: the query form (the first form keyword), or None if there is none.
         keywords: every bare word, upper-cased (``SELECT``, ``FROM``, ``SERVICE`` …).
+        services: the endpoint of each SERVICE, resolved against PREFIX and BASE; None where a
+            variable or anything else but an IRI stands in that position.
     """
 
     form: QueryForm | None
     keywords: frozenset[str]
+    services: tuple[str | None, ...] = ()
 
     @property
     def has_dataset_clause(self) -> bool:
@@ -140,16 +145,103 @@ def scan(text: str) -> QueryShape:
         keywords.add(keyword)
         if form is None and keyword in QueryForm.__members__:
             form = QueryForm[keyword]
-    return QueryShape(form=form, keywords=frozenset(keywords))
+    services = tuple(service_endpoints(text)) if "SERVICE" in keywords else ()
+    return QueryShape(form=form, keywords=frozenset(keywords), services=services)
 
 
-def check_allowed(shape: QueryShape) -> None:
-    """Refuse text that would make the engine fetch anything.
+def check_allowed(shape: QueryShape, *, allowed_services: Collection[str] = ()) -> None:
+    """Refuse text that would make the engine fetch anything it was not allowed to.
+
+    Args:
+        shape: what :func:`scan` found.
+        allowed_services: endpoint IRIs SERVICE may call (``Settings.service_allowlist``);
+            compared after :func:`normalize_endpoint`.
 
     Raises:
-        QueryRejected: the text uses SERVICE or LOAD.
+        QueryRejected: the text uses LOAD, or SERVICE with an endpoint that is not on the
+            allow-list (a variable endpoint never is).
     """
     for keyword, reason in FORBIDDEN.items():
-        if keyword in shape.keywords:
-            raise QueryRejected(reason)
+        if keyword not in shape.keywords:
+            continue
+        if keyword == "SERVICE" and allowed_services:
+            _check_services(shape, allowed_services)
+            continue
+        raise QueryRejected(reason)
 
+
+def _check_services(shape: QueryShape, allowed_services: Collection[str]) -> None:
+    allowed = {normalize_endpoint(iri) for iri in allowed_services}
+    if not shape.services:
+        raise QueryRejected("SERVICE must be followed by the IRI of an allowed endpoint")
+    for endpoint in shape.services:
+        if endpoint is None:
+            raise QueryRejected("SERVICE with a variable (or no IRI) is not allowed: name the endpoint")
+        if normalize_endpoint(endpoint) not in allowed:
+            raise QueryRejected(
+                f"SERVICE <{endpoint}> is not allowed: this endpoint only calls {', '.join(sorted(allowed))}"
+            )
+
+
+def normalize_endpoint(iri: str) -> str:
+    """The form of an endpoint IRI the allow-list compares: scheme and host lower-cased, the
+    default port and the fragment dropped, an empty path made ``/``.
+
+    >>> normalize_endpoint("HTTP://Example.org:80?x=1#f")
+    'http://example.org/?x=1'
+    >>> normalize_endpoint("https://u:p@[::1]:8443/sparql")
+    'https://u:p@[::1]:8443/sparql'
+    """
+    parts = urlsplit(iri.strip())
+    try:
+        port = parts.port
+    except ValueError:  # not a port number: left as written, so it only matches itself
+        return iri.strip()
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if port == {"http": 80, "https": 443}.get(scheme):
+        port = None
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port is not None else "")
+    userinfo, at, _ = parts.netloc.rpartition("@")
+    return urlunsplit((scheme, userinfo + at + netloc, parts.path or "/", parts.query, ""))
+
+
+def service_endpoints(text: str) -> Iterator[str | None]:
+    """Yield the endpoint after each SERVICE [SILENT], resolved against PREFIX and BASE.
+
+    Yields None for a variable or anything else that is not an IRI or a known prefixed name.
+
+    >>> list(service_endpoints("PREFIX e: <http://ex/> SELECT * { SERVICE SILENT e:sparql {} SERVICE ?x {} }"))
+    ['http://ex/sparql', None]
+    """
+    tokens = _significant_tokens(text)
+    prefixes: dict[str, str] = {}
+    base = ""
+    for i, token in enumerate(tokens):
+        keyword = token.upper()
+        if keyword == "BASE" and i + 1 < len(tokens) and tokens[i + 1].startswith("<"):
+            base = urljoin(base, tokens[i + 1][1:-1])
+        elif keyword == "PREFIX" and i + 2 < len(tokens) and tokens[i + 2].startswith("<"):
+            prefixes[tokens[i + 1].rstrip(":")] = urljoin(base, tokens[i + 2][1:-1])
+        elif keyword == "SERVICE":
+            j = i + 2 if i + 1 < len(tokens) and tokens[i + 1].upper() == "SILENT" else i + 1
+            yield _resolve(tokens[j], prefixes, base) if j < len(tokens) else None
+
+
+def _significant_tokens(text: str) -> list[str]:
+    """Every token but whitespace and comments (strings, IRIs and names kept whole)."""
+    tokens = []
+    for match in _TOKEN.finditer(text):
+        token = match.group(0)
+        if token.isspace() or token.startswith("#"):
+            continue
+        tokens.append(token)
+    return tokens
+
+
+def _resolve(token: str, prefixes: dict[str, str], base: str) -> str | None:
+    if token.startswith("<") and token.endswith(">"):
+        return urljoin(base, token[1:-1])
+    prefix, colon, local = token.partition(":")
+    if colon and not token.startswith(("?", "$", "_:")) and prefix in prefixes and "\\" not in local:
+        return prefixes[prefix] + local
+    return None

@@ -32,12 +32,16 @@ _RESULT_FORMAT_IRIS = {
 }
 
 
-def describe_service(endpoint: str, named_graphs: Sequence[str]) -> list[ox.Triple]:
+def describe_service(
+    endpoint: str, named_graphs: Sequence[str], *, update: bool = False, federated: bool = False
+) -> list[ox.Triple]:
     """The service description of the endpoint at ``endpoint`` serving ``named_graphs``.
 
     Args:
         endpoint: absolute URL of the endpoint (becomes ``sd:endpoint``).
         named_graphs: IRIs of the named graphs in the default dataset.
+        update: SPARQL Update is served (with a token): adds ``sd:SPARQL11Update``.
+        federated: SERVICE may call allow-listed endpoints: adds ``sd:BasicFederatedQuery``.
 
     Returns:
         The triples: one ``sd:Service`` with endpoint, language, result formats,
@@ -53,13 +57,16 @@ def describe_service(endpoint: str, named_graphs: Sequence[str]) -> list[ox.Trip
         ox.Triple(service, a, _sd("Service")),
         ox.Triple(service, _sd("endpoint"), ox.NamedNode(endpoint)),
         ox.Triple(service, _sd("supportedLanguage"), _sd("SPARQL11Query")),
-        # sd:BasicFederatedQuery is deliberately absent: SERVICE is refused.
         ox.Triple(service, _sd("feature"), _sd("UnionDefaultGraph")),
         ox.Triple(service, _sd("defaultDataset"), dataset),
         ox.Triple(dataset, a, _sd("Dataset")),
         ox.Triple(dataset, _sd("defaultGraph"), default_graph),
         ox.Triple(default_graph, a, _sd("Graph")),
     ]
+    if update:
+        triples.append(ox.Triple(service, _sd("supportedLanguage"), _sd("SPARQL11Update")))
+    if federated:
+        triples.append(ox.Triple(service, _sd("feature"), _sd("BasicFederatedQuery")))
     for offer in (*RESULT_OFFERS, *RDF_OFFERS):
         triples.append(
             ox.Triple(service, _sd("resultFormat"), ox.NamedNode(_RESULT_FORMAT_IRIS[offer.media_type]))
@@ -74,16 +81,20 @@ def describe_service(endpoint: str, named_graphs: Sequence[str]) -> list[ox.Trip
     return triples
 
 
-def service_page(endpoint: str, named_graphs: Sequence[str]) -> str:
-    """A small HTML page for browsers: what the endpoint is, a query form, the graphs."""
+def service_page(endpoint: str, named_graphs: Sequence[str], *, update: bool = False) -> str:
+    """A small HTML page for browsers: what the endpoint is, a query form, the graphs.
+
+    ``update``: SPARQL Update is served (with a token), so the page does not call the endpoint read-only.
+    """
     graphs = "\n".join(f"<li><code>{escape(g)}</code></li>" for g in named_graphs)
     url = escape(endpoint, quote=True)
+    kind = "an update-enabled (with a token)" if update else "a read-only"
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"><title>SPARQL endpoint — migration governance knowledge graph</title></head>
 <body>
 <h1>SPARQL endpoint</h1>
-<p>This is a read-only <a href="https://www.w3.org/TR/sparql11-protocol/">SPARQL 1.1 Protocol</a>
+<p>This is {kind} <a href="https://www.w3.org/TR/sparql11-protocol/">SPARQL 1.1 Protocol</a>
 endpoint at <code>{url}</code>. The default graph is the union of the named graphs below.
 Ask for <code>text/turtle</code> to get the service description as RDF.</p>
 <form method="get" action="{url}">

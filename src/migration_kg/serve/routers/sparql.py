@@ -4,7 +4,9 @@
   (``application/sparql-query``) run a query; ``default-graph-uri`` and
   ``named-graph-uri`` pick the dataset among *our* named graphs (nothing is fetched).
 * ``GET /sparql`` without a query returns the service description (RDF, or HTML for browsers).
-* Updates are refused with 403 (the endpoint is read-only), and so are SERVICE and LOAD.
+* ``POST`` with ``update=`` or ``application/sparql-update`` runs an update if the update
+  token is set and sent (``routers.update``), else 403. LOAD is always refused, SERVICE
+  unless its endpoint is on ``Settings.service_allowlist``.
 
 Queries run in the query executor (``serve.executor``): worker processes that parse,
 evaluate and serialise under a deadline and the result caps, so the handler only relays
@@ -20,15 +22,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from ...errors import NotAcceptable, QueryRejected
 from ...settings import Settings
 from ...store import GraphStore
 from .. import guard, protocol
 from ..dependencies import get_executor, get_settings, get_store, query_slot, request_body
 from ..executor import QueryExecutor
-from ..formats import HTML, RDF_OFFERS, RESULT_OFFERS, write_graph
+from ..formats import HTML, RDF_OFFERS, negotiate_query, write_graph
 from ..negotiation import Offer, negotiate
 from ..service_description import describe_service, service_page
+from . import update
 
 router = APIRouter(tags=["SPARQL protocol"])
 
@@ -75,7 +77,7 @@ def _dispatch(
         return _service_description(request, operation, store, settings)
     guard.check_nesting(operation.text, limit=settings.max_query_nesting)  # before any parser runs
     if operation.operation is protocol.Operation.UPDATE:
-        return _update(operation, store, settings)
+        return _update(request, operation, settings)
     return _query(request, operation, get_executor(request), settings)
 
 
@@ -83,7 +85,7 @@ def _query(
     request: Request, operation: protocol.ProtocolRequest, executor: QueryExecutor, settings: Settings
 ) -> Response:
     shape = guard.scan(operation.text)
-    guard.check_allowed(shape)
+    guard.check_allowed(shape, allowed_services=settings.service_allowlist)
     results_offer, graph_offer = negotiate_query(
         request.headers.get("accept"), shape.form, format_override=operation.format
     )
@@ -99,42 +101,14 @@ def _query(
     return Response(answer.body, media_type=answer.content_type, headers={"Vary": "Accept"})
 
 
-def negotiate_query(
-    accept: str | None, form: guard.QueryForm | None, *, format_override: str | None = None
-) -> tuple[Offer | None, Offer | None]:
-    """The formats to answer a query in: (results format for SELECT/ASK, RDF format for CONSTRUCT/DESCRIBE).
-
-    When the query form is known, only its kind is negotiated, so a client that accepts
-    none of its formats gets 406 before the query runs; the other is None. When it is not
-    known (the parser will say why), each is negotiated and None where nothing matches.
+def _update(request: Request, operation: protocol.ProtocolRequest, settings: Settings) -> Response:
+    """Updates sent to the query endpoint, as the protocol allows: see ``routers.update``.
 
     Raises:
-        NotAcceptable: the form is known and no format of its kind matches ``accept``.
+        Forbidden (403: updates are off or the token is wrong), Unauthorized (401),
+        QueryRejected (403: LOAD, SERVICE), QueryError (400), StoreError (503).
     """
-    if form is not None:
-        if form.returns_graph:
-            return None, negotiate(accept, RDF_OFFERS, format_override=format_override)
-        return negotiate(accept, RESULT_OFFERS, format_override=format_override), None
-    offers: list[Offer | None] = []
-    for kind in (RESULT_OFFERS, RDF_OFFERS):
-        try:
-            offers.append(negotiate(accept, kind, format_override=format_override))
-        except NotAcceptable:
-            offers.append(None)
-    return offers[0], offers[1]
-
-
-def _update(operation: protocol.ProtocolRequest, store: GraphStore, settings: Settings) -> Response:
-    """The seam for SPARQL Update (issue 4): refused while the endpoint is read-only.
-
-    Enabling it means: keep ``guard.check_allowed`` (LOAD must never fetch), map
-    ``operation.using`` onto the update's dataset, run it on a writable store, answer 204.
-
-    Raises:
-        QueryRejected: always, for now (403).
-    """
-    guard.check_allowed(guard.scan(operation.text))
-    raise QueryRejected("SPARQL Update is disabled: this endpoint is read-only")
+    return update.run_update(request, operation, settings)
 
 
 def _service_description(
@@ -146,8 +120,11 @@ def _service_description(
     endpoint = endpoint_url(request, settings)
     graphs = store.named_graphs()
     if offer is HTML:
-        return _response(service_page(endpoint, graphs).encode("utf-8"), offer)
-    return _response(write_graph(describe_service(endpoint, graphs), offer), offer)
+        return _response(service_page(endpoint, graphs, update=settings.update_enabled).encode("utf-8"), offer)
+    triples = describe_service(
+        endpoint, graphs, update=settings.update_enabled, federated=bool(settings.service_allowlist)
+    )
+    return _response(write_graph(triples, offer), offer)
 
 
 def endpoint_url(request: Request, settings: Settings) -> str:

@@ -1,0 +1,71 @@
+"""Who may write: the update token (``Settings.update_token``, ``MKG_UPDATE_TOKEN``).
+
+Writes (SPARQL Update, Graph Store PUT/POST/DELETE) are off unless a token is set. With a
+token, a write must carry ``Authorization: Bearer <token>``; the token is compared in
+constant time (``hmac.compare_digest``). No token sent is a 401 with a ``WWW-Authenticate``
+challenge (RFC 6750), a wrong one a 403, and so is any write while updates are off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+
+from fastapi import Request
+
+from ..errors import Forbidden, StoreError, Unauthorized
+from ..settings import Settings
+from ..store import WritableGraphStore
+from .dependencies import get_store
+
+logger = logging.getLogger(__name__)
+
+DISABLED = (
+    "SPARQL Update and Graph Store writes are disabled: this endpoint is read-only "
+    "(the operator enables them by setting MKG_UPDATE_TOKEN)"
+)
+
+
+def require_writer(request: Request) -> None:
+    """Let the request through only if updates are on and it carries the right bearer token.
+
+    Raises:
+        Forbidden: updates are off, or the token is wrong (403).
+        Unauthorized: no ``Authorization: Bearer …`` header (401).
+    """
+    settings: Settings = request.app.state.settings
+    if settings.update_token is None:
+        raise Forbidden(DISABLED)
+    scheme, _, token = (request.headers.get("authorization") or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("a write needs the header 'Authorization: Bearer <update token>'")
+    # digests of equal length, so not even the token's length shows in the timing
+    given = hashlib.sha256(token.strip().encode("utf-8")).digest()
+    expected = hashlib.sha256(settings.update_token.get_secret_value().encode("utf-8")).digest()
+    if not hmac.compare_digest(given, expected):
+        logger.warning("refused a write with a wrong token from %s", request.client.host if request.client else "?")
+        raise Forbidden("the bearer token is not the update token")
+
+
+def writable_store(request: Request) -> WritableGraphStore:
+    """The served store, if it takes writes.
+
+    Raises:
+        StoreError: no store is loaded, or the served store is read-only (503).
+    """
+    store = get_store(request)
+    if not isinstance(store, WritableGraphStore):
+        raise StoreError("the served store does not take writes")
+    return store
+
+
+def store_changed(request: Request, store: WritableGraphStore) -> None:
+    """Tell the app a write succeeded: refresh the quad count and call ``app.state.on_store_changed()``
+    if the app has one (the query executor reloads its copies of the data then)."""
+    state = request.app.state
+    state.quads = store.quads_count()
+    logger.info("write %s %s: the store now holds %d quads", request.method, request.url.path, state.quads)
+    hook = getattr(state, "on_store_changed", None)
+    if callable(hook):
+        hook()
