@@ -121,3 +121,13 @@ def test_members_and_chair_of_a_process_named_in_the_text() -> None:
     assert members == {f"{ID}state/NPL", f"{ID}state/PAK", f"{ID}state/VNM"}
     assert (f"{ID}membership/npl-colombo-process-chairrole-2024-2026", f"{ORG}role", str(MKG.ChairRole)) in triples
     assert URIRef(cp)
+
+
+def test_a_node_keeps_its_first_label_across_documents() -> None:
+    rules = _rules()
+    first = _triples(_facts("## Regional Dialogue on Labour Mobility\n\n3 May 2026\n\nText.", rules, "doc-a"))
+    second = _triples(_facts("## Labour Mobility Dialogue of the Region\n\n3 May 2026\n\nText.", rules, "doc-b"))
+    event = f"{ID}event/2026-05-03-dialogue"
+    assert (event, str(RDFS.label), "Regional Dialogue on Labour Mobility") in first
+    assert (event, str(SKOS.altLabel), "Labour Mobility Dialogue of the Region") in second
+    assert not any(s == event and p == str(RDFS.label) for s, p, _ in second)

@@ -148,3 +148,19 @@ def test_every_extracted_fact_is_expected_or_a_known_extra(case: str) -> None:
     recall = len(want) / (len(want) + missed)
     print(f"{case}: {total} entities+facts, precision {precision:.3f}, recall {recall:.3f} ({missed} missed)")
     assert precision >= 0.95
+
+
+def test_the_unseen_documents_ingest_into_a_consistent_and_valid_build(tmp_path: Path) -> None:
+    """All three documents, ingested together into a copy of the corpus: HermiT and SHACL accept the build."""
+    import shutil
+
+    from migration_kg.ingest import ingest
+    from migration_kg.settings import Settings
+    from migration_kg.store import current_build
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data")
+    report = ingest(settings, [next((HERE / case).glob("document.*")) for case in CASES])
+    assert report.ok and len(report.added) == len(CASES)
+    assert current_build(settings.data_dir) == report.build_dir

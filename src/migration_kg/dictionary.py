@@ -41,6 +41,8 @@ SLOT_TYPES: dict[str, frozenset[str]] = {
     "Fund": frozenset({"Fund"}),
     "Topic": frozenset({"Topic"}),
     "Agent": frozenset({"State", "Person"}) | ORG_TYPES | PROCESS_TYPES | BODY_TYPES,
+    # an org:member must be an agent in the ontology's sense: states, persons and organisations only
+    "Actor": frozenset({"State", "Person"}) | ORG_TYPES,
     "Thing": frozenset({"State", "Person", "Place", "Topic"}) | ORG_TYPES | PROCESS_TYPES | BODY_TYPES
     | INSTRUMENT_TYPES,
 }

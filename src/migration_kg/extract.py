@@ -114,7 +114,7 @@ class _Context:
     values: dict[str, URIRef] = field(default_factory=dict)
     #: entities minted from this document's text (NewOrg), by key
     minted: dict[str, Entity] = field(default_factory=dict)
-    #: the first rdfs:label each node got in this document; later different ones become skos:altLabel
+    #: the first rdfs:label each node got (in the build); later different ones become skos:altLabel
     labels: dict[Node, Node] = field(default_factory=dict)
 
 
@@ -440,13 +440,15 @@ def extract(document: Document, rules: RuleSet) -> list[Fact]:
     """
     clean, index = clean_view(document.text)
     spans = sentence_spans(document.text)
-    ctx = _Context(document=document, doc_iri=document_iri(document.id), dictionary=rules.dictionary)
+    ctx = _Context(document=document, doc_iri=document_iri(document.id), dictionary=rules.dictionary,
+                   labels={})
     minting = [r for r in rules.rules if any(sl.type in MINTING_SLOTS for sl in r.slots.values())]
     for rule in minting:  # first find the names this document defines, so that every rule can use them
         for _ in _run(rule, clean, index, spans, ctx):
             pass
     ruleset = _localised(rules, list(ctx.minted.values()))
-    ctx = _Context(document=document, doc_iri=ctx.doc_iri, dictionary=ruleset.dictionary, minted=ctx.minted)
+    ctx = _Context(document=document, doc_iri=ctx.doc_iri, dictionary=ruleset.dictionary, minted=ctx.minted,
+                   labels=rules.labels)
     facts: list[Fact] = []
     for rule in ruleset.rules:
         facts.extend(_run(rule, clean, index, spans, ctx))
@@ -473,7 +475,7 @@ def _localised(rules: RuleSet, minted: list[Entity]) -> RuleSet:
             regex, _ = compile_pattern(rule.pattern, dictionary, rule.lookups)
             rule = replace(rule, regex=regex)
         out.append(rule)
-    return RuleSet(dictionary=dictionary, rules=out)
+    return RuleSet(dictionary=dictionary, rules=out, labels=rules.labels)
 
 
 def _mentions(

@@ -115,10 +115,16 @@ class Rule:
 
 @dataclass
 class RuleSet:
-    """The dictionary and the ordered rules."""
+    """The dictionary and the ordered rules.
+
+    ``labels`` remembers the first ``rdfs:label`` each minted node got while extracting
+    with this rule set, across documents, so that a node keeps one label in the build
+    (later, different names of it become ``skos:altLabel``).
+    """
 
     dictionary: Dictionary
     rules: list[Rule]
+    labels: dict[Any, Any] = field(default_factory=dict)
 
 
 def _spaces_to_ws(pattern: str) -> str:
