@@ -95,6 +95,24 @@ def test_title_and_date_come_from_the_document() -> None:
     assert str(derive_date(Path("2024-05-07-report.txt"), text)) == "2024-05-07"
 
 
+def test_a_document_without_a_date_needs_the_option(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from migration_kg.errors import CorpusError
+    from migration_kg.ingest import RecordOptions, read_new
+
+    path = tmp_path / "undated-note.md"
+    path.write_text("# A note\n\nThe Network met again.\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="pass --date"):
+        read_new(path, RecordOptions())
+    doc = read_new(path, RecordOptions(date=dt.date(2026, 2, 1), doctype="NonPaper"))
+    assert (doc.record.title, str(doc.record.date), doc.record.doctype) == ("A note", "2026-02-01", "NonPaper")
+    with pytest.raises(CorpusError, match="type must be one of"):
+        read_new(path, RecordOptions(date=dt.date(2026, 2, 1), doctype="Memo"))
+    bad_date = _run("ingest", str(path), "--date", "1 Feb 2026", "--corpus", str(tmp_path), "--out", str(tmp_path))
+    assert bad_date.returncode == 1 and "--date '1 Feb 2026' is not YYYY-MM-DD" in bad_date.stderr
+
+
 def test_the_hand_made_pdf_is_read_by_the_corpus_stage(tmp_path: Path) -> None:
     from migration_kg.ingest import RecordOptions, read_new
 
