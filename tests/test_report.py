@@ -65,3 +65,13 @@ def test_json_output_for_machines() -> None:
     assert 0 < champions["coverage"] < 1
     assert champions["sentences_with_facts"] + len(champions["sentences_without_facts"]) == champions["sentences"]
     assert data["shacl"] is None and data["consistent"] is None
+
+
+def test_a_reproducible_random_sample_of_facts_for_a_precision_audit() -> None:
+    a = corpus_report(Settings(), corpus_dir=ROOT / "corpus", shacl=False, sample=12, seed=3)
+    b = corpus_report(Settings(), corpus_dir=ROOT / "corpus", shacl=False, sample=12, seed=3)
+    assert a.sample == b.sample and len(a.sample) == 12
+    assert all(item["rule"] != "dictionary-mention" and item["triples"] for item in a.sample)
+    text = (ROOT / "corpus" / f"{a.sample[0]['document']}.txt").read_text(encoding="utf-8")
+    assert a.sample[0]["quote"] in " ".join(text.split())
+    assert "random sample of 12 facts" in a.to_text()

@@ -71,7 +71,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .report import corpus_report
 
     settings = _settings(args)
-    report = corpus_report(settings, corpus_dir=settings.corpus_dir, shacl=not args.no_shacl)
+    report = corpus_report(settings, corpus_dir=settings.corpus_dir, shacl=not args.no_shacl, sample=args.sample,
+                           seed=args.seed)
     print(json.dumps(report.to_json(), ensure_ascii=False, indent=1) if args.json else report.to_text())
     return 0
 
@@ -159,6 +160,8 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="what the rules read in each document: facts, rules, coverage, SHACL")
     r.add_argument("--json", action="store_true", help="machine-readable output")
     r.add_argument("--no-shacl", action="store_true", help="skip reasoning and SHACL validation")
+    r.add_argument("--sample", type=int, default=0, help="also print N random facts for a precision audit")
+    r.add_argument("--seed", type=int, default=0, help="random seed of --sample")
     r.add_argument("--corpus", dest="corpus_dir")
     r.set_defaults(func=cmd_report)
     s = sub.add_parser("serve", help="serve the current build (building it first if needed)")

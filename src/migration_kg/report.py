@@ -12,19 +12,21 @@ dictionary mentions (rule ``dictionary-mention``) do not count as facts.
 
 from __future__ import annotations
 
+import random
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rdflib import Literal
 from rdflib.term import Node
 
 from . import corpus as corpus_stage
 from .errors import ReasonerError, ValidationFailed
 from .extract import Fact, extract, sentence_spans
 from .mapping import MENTION_RULE
-from .namespaces import MKG, PREFIXES, RDF, RDFS, graph_iri
+from .namespaces import DEFAULT_BASE, MKG, PREFIXES, RDF, RDFS, graph_iri
 from .rules import RuleSet, load_rules
 from .settings import Settings
 from .validate import ValidationReport, ValidationResult
@@ -79,6 +81,8 @@ class CorpusReport:
     consistent: bool | None = None
     validation: ValidationReport | None = None
     error: str | None = None
+    #: a random sample of rule matches for a precision audit (see :func:`sample_facts`)
+    sample: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -87,7 +91,7 @@ class CorpusReport:
             shacl = {"conforms": self.validation.conforms, "violations": len(self.validation.violations),
                      "warnings": len(self.validation.warnings), "results": len(self.validation.results)}
         return {"documents": [d.to_json() for d in self.documents], "consistent": self.consistent, "shacl": shacl,
-                "error": self.error}
+                "error": self.error, "sample": self.sample}
 
     def to_text(self, *, sentences: int = 10) -> str:
         """A readable report; at most ``sentences`` uncovered sentences per document."""
@@ -111,6 +115,11 @@ class CorpusReport:
             out.append(f"reasoner (HermiT): {'consistent' if self.consistent else 'inconsistent'}")
         if self.validation is not None:
             out.append(self.validation.to_text(limit=sentences).splitlines()[0])
+        if self.sample:
+            out.append(f"\nrandom sample of {len(self.sample)} facts to check by hand (correct? y/n):")
+            for i, item in enumerate(self.sample, 1):
+                out.append(f"{i:>3}. [{item['document']} · {item['rule']}] {item['quote']}")
+                out += [f"       {t}" for t in item["triples"]]
         return "\n".join(out).rstrip() + "\n"
 
 
@@ -151,12 +160,33 @@ def document_report(document: corpus_stage.Document, facts: list[Fact], rules: R
     )
 
 
-def corpus_report(settings: Settings, *, corpus_dir: Path | None = None, shacl: bool = True) -> CorpusReport:
+def sample_facts(facts: dict[str, list[Fact]], size: int, *, seed: int = 0) -> list[dict[str, Any]]:
+    """``size`` rule matches drawn at random (reproducibly, by ``seed``) from every document's facts.
+
+    Dictionary mentions are left out. Each item gives the document, the rule, the quote and
+    the triples as N-Triples-like strings with prefixed names, for a person to judge.
+    """
+    pool = [(doc, f) for doc, fs in sorted(facts.items()) for f in fs if f.evidence.rule_id != MENTION_RULE]
+    chosen = random.Random(seed).sample(pool, min(size, len(pool)))
+    return [{"document": doc, "rule": f.evidence.rule_id, "quote": re.sub(r"\s+", " ", f.evidence.quote),
+             "triples": [" ".join(_short(t) for t in triple) for triple in f.triples]} for doc, f in chosen]
+
+
+def _short(node: Node) -> str:
+    if isinstance(node, Literal):
+        return repr(str(node))
+    text = curie(node)
+    return f"<{text[len(DEFAULT_BASE):]}>" if text.startswith(DEFAULT_BASE) else text
+
+
+def corpus_report(settings: Settings, *, corpus_dir: Path | None = None, shacl: bool = True, sample: int = 0,
+                  seed: int = 0) -> CorpusReport:
     """The report of every document of ``corpus_dir`` (default: the settings' corpus).
 
     With ``shacl`` the whole build is reasoned over (if the settings enable HermiT) and
     validated, and each result is listed under the documents whose graph has its focus
-    node as a subject. Raises CorpusError or RuleError when the corpus or the rules
+    node as a subject. ``sample`` > 0 adds that many random rule matches (``seed``) for
+    a precision audit. Raises CorpusError or RuleError when the corpus or the rules
     cannot be read; an inconsistent or invalid build is reported, not raised.
     """
     from . import pipeline
@@ -164,8 +194,9 @@ def corpus_report(settings: Settings, *, corpus_dir: Path | None = None, shacl: 
     folder = corpus_dir or settings.corpus_dir
     documents = corpus_stage.load_corpus(folder)
     rules = load_rules(settings.mappings_dir)
-    reports = [document_report(d, extract(d, rules), rules) for d in documents]
-    result = CorpusReport(documents=reports)
+    facts = {d.id: extract(d, rules) for d in documents}
+    reports = [document_report(d, facts[d.id], rules) for d in documents]
+    result = CorpusReport(documents=reports, sample=sample_facts(facts, sample, seed=seed) if sample else [])
     if not shacl:
         return result
     build = pipeline.BuildReport()
@@ -183,4 +214,5 @@ def corpus_report(settings: Settings, *, corpus_dir: Path | None = None, shacl: 
     return result
 
 
-__all__ = ["CorpusReport", "DocumentReport", "corpus_report", "covered_sentences", "curie", "document_report"]
+__all__ = ["CorpusReport", "DocumentReport", "corpus_report", "covered_sentences", "curie", "document_report",
+           "sample_facts"]
