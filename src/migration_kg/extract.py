@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +25,7 @@ from .corpus import Document
 from .dates import DateValue, parse_date
 from .dictionary import SLOT_TYPES, Dictionary, Entity, normalize_form, slugify
 from .errors import ExtractError
-from .minting import new_name, new_org
+from .minting import localised, new_name, new_org
 from .namespaces import DEFAULT_BASE, MKG, PREFIXES, RDF, RDFS, SKOS, XSD, data_iri
 from .rules import (
     LIST_SEP,
@@ -37,7 +37,6 @@ from .rules import (
     Rule,
     RuleSet,
     Slot,
-    compile_pattern,
 )
 
 _MARKUP = re.compile(r"<sup>.*?</sup>|\*\*|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])|\[([^\]\n]*)\]\([^)\n]*\)")
@@ -446,7 +445,7 @@ def extract(document: Document, rules: RuleSet) -> list[Fact]:
     for rule in minting:  # first find the names this document defines, so that every rule can use them
         for _ in _run(rule, clean, index, spans, ctx):
             pass
-    ruleset = _localised(rules, list(ctx.minted.values()))
+    ruleset = localised(rules, list(ctx.minted.values()))
     ctx = _Context(document=document, doc_iri=ctx.doc_iri, dictionary=ruleset.dictionary, minted=ctx.minted,
                    labels=rules.labels)
     facts: list[Fact] = []
@@ -461,21 +460,6 @@ def _run(rule: Rule, clean: str, index: list[int], spans: list[tuple[int, int]],
         return list(_apply(rule, clean, index, spans, ctx))
     except (KeyError, ValueError, TypeError, IndexError) as exc:
         raise ExtractError(f"rule {rule.id} failed: {exc!r}", source=rule.source, line=rule.line) from exc
-
-
-def _localised(rules: RuleSet, minted: list[Entity]) -> RuleSet:
-    """``rules`` with patterns recompiled so that entity slots also match the names ``minted`` in a document."""
-    if not minted:
-        return rules
-    dictionary = rules.dictionary.localised(minted)
-    types = {t for e in minted for t in e.types}
-    out = []
-    for rule in rules.rules:
-        if any(sl.type in SLOT_TYPES and SLOT_TYPES[sl.type] & types for sl in rule.slots.values()):
-            regex, _ = compile_pattern(rule.pattern, dictionary, rule.lookups)
-            rule = replace(rule, regex=regex)
-        out.append(rule)
-    return RuleSet(dictionary=dictionary, rules=out, labels=rules.labels)
 
 
 def _mentions(

@@ -8,13 +8,17 @@ minted or re-found entity is added so that later rules of the document can match
 name the curated dictionary knows always wins: then nothing is minted and None returned.
 IRIs are deterministic: organisations by acronym (``id/org/oecd``), processes by name
 (``id/process/colombo-process``), so the same name meets the same IRI across documents.
+:func:`localised` then recompiles the rules whose entity slots should match the names a
+document minted, for that document only.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from .dictionary import BODY_TYPES, INSTRUMENT_TYPES, ORG_TYPES, PROCESS_TYPES, Dictionary, Entity, slugify
+from .dictionary import BODY_TYPES, INSTRUMENT_TYPES, ORG_TYPES, PROCESS_TYPES, SLOT_TYPES, Dictionary, Entity, slugify
+from .rules import RuleSet, compile_pattern
 
 _KINDS = ((ORG_TYPES, "org"), (PROCESS_TYPES, "process"), (BODY_TYPES, "body"), (INSTRUMENT_TYPES, "instrument"))
 
@@ -106,3 +110,18 @@ def new_name(text: str, heads_table: dict[str, str], dictionary: Dictionary, min
         minted.setdefault(entity.key, entity)
         return entity
     return _mint(dictionary, minted, name, head) if head else None
+
+
+def localised(rules: RuleSet, minted: list[Entity]) -> RuleSet:
+    """``rules`` with patterns recompiled so that entity slots also match the names ``minted`` in a document."""
+    if not minted:
+        return rules
+    dictionary = rules.dictionary.localised(minted)
+    types = {t for e in minted for t in e.types}
+    out = []
+    for rule in rules.rules:
+        if any(sl.type in SLOT_TYPES and SLOT_TYPES[sl.type] & types for sl in rule.slots.values()):
+            regex, _ = compile_pattern(rule.pattern, dictionary, rule.lookups)
+            rule = replace(rule, regex=regex)
+        out.append(rule)
+    return RuleSet(dictionary=dictionary, rules=out, labels=rules.labels)
