@@ -190,3 +190,18 @@ def test_a_failing_build_leaves_corpus_and_served_graph_alone(workspace: dict[st
     assert result.returncode == 1
     assert "99-bad.yaml:2" in result.stderr
     assert _snapshot(corpus) == before and current_build(data) == served
+
+
+def test_build_names_every_unreadable_document_and_keeps_the_served_graph(workspace: dict[str, Path],
+                                                                          tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(workspace["corpus"], corpus)
+    shutil.copyfile(workspace["files"] / "latin1.txt", corpus / "2026-05-05-latin1.txt")
+    shutil.copyfile(workspace["files"] / "empty.pdf", corpus / "2026-05-06-empty.pdf")
+    served = current_build(workspace["data"])
+    result = _run("build", "--corpus", str(corpus), "--out", str(workspace["data"]))
+    assert result.returncode == 1
+    assert "2 documents cannot be read" in result.stderr
+    assert "2026-05-05-latin1.txt:5: not valid UTF-8" in result.stderr
+    assert "2026-05-06-empty.pdf: document has no text" in result.stderr
+    assert current_build(workspace["data"]) == served
