@@ -140,16 +140,19 @@ def ingest(settings: Settings, paths: list[Path], options: RecordOptions = Recor
     Unreadable documents are listed in ``report.skipped`` (never copied); documents whose
     text is already in the corpus in ``report.unchanged``. Raises the build's error
     (RuleError, ReasonerError, ValidationFailed …) if the corpus with the new documents
-    does not build; then the corpus folder and the served graph are unchanged.
+    does not build, and CorpusError if the corpus folder is missing or holds an unreadable
+    document; then the corpus folder and the served graph are unchanged.
     """
     from .pipeline import build
 
     corpus_dir = settings.corpus_dir
+    if not corpus_dir.is_dir():
+        raise CorpusError("corpus folder does not exist", source=str(corpus_dir))
     report = IngestReport()
     existing = corpus_stage.load_corpus(corpus_dir) if any(
         p.suffix.lower() in corpus_stage.SUFFIXES for p in corpus_dir.glob("*")) else []
     known_hashes = {d.sha256: d.path.name for d in existing}
-    taken = {p.name for p in corpus_dir.iterdir()} if corpus_dir.is_dir() else set()
+    taken = {p.name for p in corpus_dir.iterdir()}
     new: list[tuple[str, corpus_stage.Document]] = []
     for path in paths:
         try:
