@@ -10,6 +10,7 @@ import pytest
 from migration_kg.corpus import CatalogueRecord, Document
 from migration_kg.dates import parse_date
 from migration_kg.extract import clean_view, extract
+from migration_kg.namespaces import RDF
 from migration_kg.rules import load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,3 +77,62 @@ def test_clean_view_maps_back_to_the_original() -> None:
 ])
 def test_dates(text: str, lexical: tuple[str, str]) -> None:
     assert parse_date(text, default_year=2020).lexical() == lexical
+
+
+def _triples(text: str, rule_id: str) -> set[tuple[str, str, str]]:
+    return {(str(s), str(p), str(o)) for f in _facts(text) if f.evidence.rule_id == rule_id for s, p, o in f.triples}
+
+
+MKG = "https://w3id.org/migration-kg/ontology#"
+
+
+def test_a_pronoun_resolves_to_the_last_person_whose_title_agrees() -> None:
+    text = ("4. In her remarks, Ms. Amina Diallo welcomed the work that Mr. Peter Sutherland had done. "
+            "She considered the New York Declaration as the foundation of the GCM.")
+    triples = _triples(text, "pronoun-considered-as")
+    assert (f"{ID}position/amina-diallo-new-york-declaration", f"{MKG}proposedBy", f"{ID}person/amina-diallo") in triples
+    he = _triples(text.replace("She considered", "He considered"), "pronoun-considered-as")
+    assert {o for _, p, o in he if p == f"{MKG}proposedBy"} == {f"{ID}person/peter-sutherland"}
+
+
+def test_items_under_a_suggestions_heading_are_proposals_concerning_what_the_heading_names() -> None:
+    text = ("## Dialogue on labour mobility\n\n6 April 2020\nGeneva\n\n"
+            "c) Recommendations for the GFMD's contribution to the IMRF:\n\n"
+            "- A joint report to the IMRF.\n- Regular briefings by the Chair.\n\nOther text.\n- Not a proposal.\n")
+    facts = [f for f in _facts(text) if f.evidence.rule_id == "suggestions-list-item"]
+    assert {f.evidence.modality.rsplit("#", 1)[-1] for f in facts} == {"Proposed"}
+    texts = {str(o) for f in facts for _, p, o in f.triples if str(p) == f"{MKG}text"}
+    assert texts == {"A joint report to the IMRF", "Regular briefings by the Chair"}
+    concerns = {str(o) for f in facts for _, p, o in f.triples if str(p) == f"{MKG}concerns"}
+    assert concerns == {f"{ID}process/gfmd", f"{ID}process/imrf"}
+
+
+def test_a_list_of_sdg_targets_links_each_target_iri() -> None:
+    triples = _triples("Remittance costs must fall and recruitment must be fair (SDG targets 10.c and 10.7).",
+                       "sdg-targets-cited")
+    assert {o for _, p, o in triples if p == f"{MKG}citesTarget"} == {
+        "http://metadata.un.org/sdg/10.c", "http://metadata.un.org/sdg/10.7"}
+
+
+def test_tbc_marks_a_planned_event_tentative_and_expected() -> None:
+    text = ("Two side-events are also planned under the following themes:\n"
+            " Remittances and fintech (TBC, May in Rabat)\n Diaspora bonds (3rd June in Geneva)\n")
+    facts = [f for f in _facts(text) if f.evidence.rule_id == "planned-event-list-item"]
+    assert len(facts) == 2 and {f.evidence.modality.rsplit("#", 1)[-1] for f in facts} == {"Expected"}
+    tentative = {str(s) for f in facts for s, p, _ in f.triples if str(p) == f"{MKG}tentative"}
+    labelled = {str(s): str(o) for f in facts for s, p, o in f.triples if str(p).endswith("#label")}
+    assert [labelled[s] for s in tentative] == ["Remittances and fintech"]
+    assert {str(o) for f in facts for _, p, o in f.triples if str(p) == str(RDF.type)} >= {f"{MKG}SideEvent"}
+
+
+def test_a_negative_claim_becomes_not_included_in() -> None:
+    triples = _triples("The protection of stateless persons has not been covered in the GCM objectives.",
+                       "topic-not-included-in")
+    assert (f"{ID}topic/protection-of-stateless-persons", f"{MKG}notIncludedIn",
+            "https://w3id.org/migration-kg/vocab/gcm-objective") in triples
+
+
+def test_may_the_month_is_not_a_proposal() -> None:
+    facts = [f for f in _facts("The first thematic session is scheduled on 8-9 May in Geneva.")
+             if f.evidence.rule_id == "ordinal-event-held-on"]
+    assert [f.evidence.modality.rsplit("#", 1)[-1] for f in facts] == ["Expected"]

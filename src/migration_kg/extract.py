@@ -26,10 +26,10 @@ from .dates import DateValue, parse_date
 from .dictionary import SLOT_TYPES, Dictionary, Entity, normalize_form, slugify
 from .errors import ExtractError
 from .namespaces import DEFAULT_BASE, MKG, PREFIXES, RDF, RDFS, XSD, data_iri
-from .rules import MODALITIES, NUMBER_WORDS, ORDINAL_WORDS, TITLE, Rule, RuleSet, Slot
+from .rules import MODALITIES, NUMBER_WORDS, ORDINAL_WORDS, PERSON_NAME, TITLE, VALUE_SLOTS, Rule, RuleSet, Slot
 
 _MARKUP = re.compile(r"<sup>.*?</sup>|\*\*|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])|\[([^\]\n]*)\]\([^)\n]*\)")
-_PROPOSED = re.compile(r"\b(?:could|should|might|may|suggest\w*|propos\w*|recommend\w*|explore|consider)\b", re.I)
+_PROPOSED = re.compile(r"\b(?:could|should|might|(?-i:may)|suggest\w*|propos\w*|recommend\w*|explore|consider)\b", re.I)
 _EXPECTED = re.compile(r"\b(?:will|planned|expected|to be held|scheduled|TBC)\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“*\[(]*[A-Z0-9])|\n\s*\n|\n(?=\s*(?:[-•]|\d+\.|[a-z]\))\s)")
 
@@ -122,6 +122,10 @@ def _value(slot: Slot, text: str, rule: Rule, ctx: _Context) -> Any:
             found = [e for e in items if e]
             return found or None
         return _entity_value(text, slot, ctx.dictionary)
+    if slot.many:
+        one = Slot(slot.name, slot.type)
+        values = [_value(one, mm.group(0), rule, ctx) for mm in re.finditer(VALUE_SLOTS[slot.type], text)]
+        return [v for v in values if v is not None] or None
     clean = re.sub(r"\s+", " ", text.replace("*", "")).strip()
     if slot.type == "Name":
         clean = normalize_form(clean)
@@ -142,7 +146,7 @@ def _value(slot: Slot, text: str, rule: Rule, ctx: _Context) -> Any:
     if slot.type == "Ordinal":
         return ORDINAL_WORDS[clean.lower()]
     if slot.type == "Quoted":
-        return clean.strip("“”\"")
+        return clean.strip("“”\"").rstrip(".,;")
     if slot.type == "Money":
         amount = Decimal(re.search(r"\d+(?:[.,]\d+)?", clean).group(0).replace(",", ""))  # type: ignore[union-attr]
         scale = {"million": 10**6, "billion": 10**9}.get(clean.rsplit(" ", 1)[-1], 1)
@@ -186,12 +190,14 @@ def _accessor(value: Any, attr: str) -> Any:
     if attr == "label" and isinstance(value, Entity):
         return value.label
     if attr == "text" and isinstance(value, DateValue):
-        return re.sub(r"\s+", " ", value.text)
+        return re.sub(r"\s+", " ", value.text).strip(" ,")
     if attr == "nth" and isinstance(value, int):
         suffix = "th" if 10 <= value % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(value % 10, "th")
         return f"{value}{suffix}"
     if attr == "year" and isinstance(value, DateValue):
         return Year(value.year)
+    if attr == "hash":  # a short stable key for long texts (list items, proposals)
+        return hashlib.sha1(_display(value).encode("utf-8")).hexdigest()[:12]
     raise ExtractError(f"no accessor .{attr} for a {type(value).__name__}")
 
 
@@ -240,6 +246,10 @@ def _terms(term: str, bindings: dict[str, Any], nodes: dict[str, URIRef], ctx: _
         return [URIRef(data_iri(path))] if path else []
     if re.fullmatch(r"-?\d+", term):
         return [Literal(int(term), datatype=XSD.integer)]
+    if "?" in term:  # a CURIE whose local part is filled from a slot: sdg:?target
+        prefix, _, local = term.partition(":")
+        rendered = _render(local, bindings)
+        return [URIRef(PREFIXES[prefix] + rendered)] if rendered else []
     return [_expand_curie(term)]
 
 
@@ -247,7 +257,7 @@ def _display(value: Any) -> str:
     if isinstance(value, Entity):
         return value.label
     if isinstance(value, DateValue):
-        return re.sub(r"\s+", " ", value.text)
+        return re.sub(r"\s+", " ", value.text).strip(" ,")
     if isinstance(value, tuple) and value and value[0] == "lookup":
         return str(value[1] or "").rsplit(":", 1)[-1]
     return str(value)
@@ -322,18 +332,74 @@ def _modality(rule: Rule, quote: str) -> URIRef:
     return MKG.Stated
 
 
-def _near(rule: Rule, name: str, clean: str, m_start: int, ctx: _Context) -> Entity | None:
-    """The nearest dictionary entity of the near-slot's type before ``m_start`` in the same unit."""
-    spec = rule.near[name]
-    if spec.get("within", "sentence") == "paragraph":
+# A heading line: markdown "#", "c) Heading", "- a) Heading:" (a lettered list item that ends in a colon)
+# or a roman-numbered title ("III. Other planned workshops").
+_HEADING = re.compile(r"(?m)^[ \t]*(?:#{1,6}[ \t]+(?P<h1>\S[^\n]*)|[a-z]\)[ \t]+(?P<h2>\S[^\n]*)"
+                      r"|-[ \t]*[a-z]\)[ \t]+(?P<h3>\S[^\n]*:)[ \t]*|[IVX]+[.-][ \t]+(?P<h4>\S[^\n]*))$")
+_PASSAGE_START = re.compile(r"(?m)^[ \t]*(?:#{1,6}[ \t]|\d+\.[ \t])")
+#: Titles that agree with a personal pronoun, for resolving "She"/"He" to the last person so titled.
+_PRONOUN_TITLES = {
+    "she": r"(?:Mrs\.?|Ms\.?|Madam|Madame|Mme\.?)", "her": r"(?:Mrs\.?|Ms\.?|Madam|Madame|Mme\.?)",
+    "he": r"(?:Mr\.?|Sir|Monsieur)", "his": r"(?:Mr\.?|Sir|Monsieur)", "him": r"(?:Mr\.?|Sir|Monsieur)",
+}
+
+
+def _last_heading(clean: str, pos: int) -> tuple[int, int] | None:
+    """Span of the text of the nearest heading line that ends before ``pos``."""
+    found = None
+    for mm in _HEADING.finditer(clean, 0, pos):
+        found = next((mm.start(g), mm.end(g)) for g in ("h1", "h2", "h3", "h4") if mm.group(g) is not None)
+    return found
+
+
+def _near(rule: Rule, name: str, clean: str, m: re.Match[str], ctx: _Context, groups: dict[str, str]) -> Any:
+    """The value of a near-slot: an entity named before the match, or the nearest heading's text.
+
+    ``within`` bounds the search: the sentence (default), the line (``paragraph``), the numbered
+    paragraph or section (``passage``) or the nearest heading (``heading``). ``many: true`` returns
+    every entity found, else the last one. ``pronoun: GROUP`` resolves a personal pronoun the
+    pattern (or its ``within`` region) matched in GROUP to the last person whose title agrees with
+    it ("She" -> "Mrs. X"), else to the last person the dictionary knows; no pronoun, no value.
+    """
+    spec, m_start = rule.near[name], m.start()
+    within = spec.get("within", "sentence")
+    lo, hi = 0, m_start
+    if within == "paragraph":
         lo = clean.rfind("\n", 0, m_start) + 1
+    elif within == "passage":
+        starts = [mm.start() for mm in _PASSAGE_START.finditer(clean, 0, m_start)]
+        lo = max([starts[-1] if starts else 0, m_start - 3000])
+    elif within == "heading":
+        heading = _last_heading(clean, m_start)
+        if heading is None:
+            return None
+        lo, hi = heading
+        if spec["type"] == "Heading":
+            return re.sub(r"\s+", " ", clean[lo:hi]).strip(" :")
     else:
         cut = [mm.end() for mm in _SENTENCE_END.finditer(clean, 0, m_start)]
         lo = max([clean.rfind("\n", 0, m_start) + 1, *cut])
-    found = None
-    for mm in re.finditer(ctx.dictionary.pattern(SLOT_TYPES[spec["type"]]), clean[lo:m_start]):
-        found = ctx.dictionary.lookup(mm.group(0), SLOT_TYPES[spec["type"]]) or found
-    return found
+    if spec["type"] == "Heading":
+        return None
+    types = SLOT_TYPES[spec["type"]]
+    pronoun = spec.get("pronoun")
+    said = (m.group(pronoun) if pronoun in m.re.groupindex else groups.get(pronoun)) if pronoun else None
+    if pronoun and not said:
+        return None
+    if said:
+        titles = _PRONOUN_TITLES.get(said.lower())
+        if titles is None:
+            return None
+        person = rf"{titles}\s+(?P<name>{ctx.dictionary.pattern(types)}|{PERSON_NAME})"
+        named = [mm["name"] for mm in re.finditer(person, clean[lo:hi])]
+        if named:
+            return _entity_value(named[-1], Slot(name, "Person"), ctx.dictionary)
+        # no person with an agreeing title: the last person the dictionary knows in the passage
+    found = [e for mm in re.finditer(ctx.dictionary.pattern(types), clean[lo:hi])
+             if (e := ctx.dictionary.lookup(mm.group(0), types))]
+    if spec.get("many"):
+        return list(dict.fromkeys(found)) or None
+    return found[-1] if found else None
 
 
 def _instantiate(
@@ -349,22 +415,27 @@ def _instantiate(
     return out
 
 
-def _regions(rule: Rule, clean: str) -> list[tuple[int, int]]:
+def _regions(rule: Rule, clean: str) -> list[tuple[int, int, dict[str, str]]]:
+    """Where the rule applies, with the named groups of its ``within`` match (bound like slots)."""
     if rule.within is None:
-        return [(0, len(clean))]
-    return [(m.start(), m.end()) for m in rule.within.finditer(clean)]
+        return [(0, len(clean), {})]
+    return [(m.start(), m.end(), {k: v for k, v in m.groupdict().items() if v is not None})
+            for m in rule.within.finditer(clean)]
 
 
 def _apply(rule: Rule, clean: str, index: list[int], spans: list[tuple[int, int]], ctx: _Context) -> Iterator[Fact]:
     text = ctx.document.text
-    matches = [m for lo, hi in _regions(rule, clean) for m in rule.regex.finditer(clean, lo, hi)]
-    for m in matches:
+    matches = [(m, groups) for lo, hi, groups in _regions(rule, clean) for m in rule.regex.finditer(clean, lo, hi)]
+    for m, groups in matches:
         if any(req not in ctx.values for req in rule.requires) or m.end() == m.start():
             continue
         bindings: dict[str, Any] = {}
         for name, slot in rule.slots.items():
             if name in rule.near:
-                bindings[name] = _near(rule, name, clean, m.start(), ctx)
+                bindings[name] = _near(rule, name, clean, m, ctx, groups)
+            elif name not in rule.regex.groupindex:
+                if name in groups:
+                    bindings[name] = _value(slot, groups[name], rule, ctx)
             elif m.group(name) is not None:
                 bindings[name] = _value(slot, m.group(name), rule, ctx)
         start, end = index[m.start()], index[m.end() - 1] + 1

@@ -59,7 +59,11 @@ VALUE_SLOTS: dict[str, str] = {
     "Name": PERSON_NAME,
     "Quoted": r"[“\"][^”\"]+[”\"]",
     "Money": r"(?:USD|US\$|\$)\s?\d+(?:[.,]\d+)?(?:\s(?:million|billion))?",
+    "Notation": r"\d{1,2}\.[0-9a-z]{1,2}\b",
 }
+#: Where a near-slot looks for its value: the sentence, the line, the numbered paragraph or heading
+#: section (``passage``), or the nearest heading above the match (``heading``).
+NEAR_WITHIN = ("sentence", "paragraph", "passage", "heading")
 _SLOT = re.compile(r"\{(?P<name>[a-z_][a-z0-9_]*):(?P<type>@?[A-Za-z_]+)(?P<many>\+)?\}")
 _LIST_SEP = r"(?:\s*,\s*(?:and\s+)?|\s+and\s+)"
 MODALITIES = {"stated": MKG.Stated, "proposed": MKG.Proposed, "expected": MKG.Expected, "disputed": MKG.Disputed}
@@ -217,20 +221,26 @@ def _load_file(path: Path, dictionary: Dictionary) -> list[Rule]:
         rid = raw.get("id", f"#{i + 1}") if isinstance(raw, dict) else f"#{i + 1}"
         try:
             regex, slots = compile_pattern(raw["pattern"], dictionary, lookups)
+            within = None
+            if raw.get("within"):  # the region a rule applies in; its slots and named groups bind like the pattern's
+                within, within_slots = compile_pattern(raw["within"], dictionary, lookups)
+                if set(within_slots) & set(slots):
+                    raise ValueError(f"slots {sorted(set(within_slots) & set(slots))} used in both within and pattern")
+                slots.update(within_slots)
             each = {k: {"nodes": {n: _node_spec(v) for n, v in (b.get("nodes") or {}).items()},
                         "emit": [_triple(t) for t in b["emit"]]} for k, b in (raw.get("each") or {}).items()}
             near = {k: dict(v) for k, v in (raw.get("near") or {}).items()}
             for name, spec in near.items():
-                if spec.get("type") not in SLOT_TYPES or spec.get("within", "sentence") not in ("sentence", "paragraph"):
-                    raise ValueError(f"near slot {name!r} needs a type of {sorted(SLOT_TYPES)} and within "
-                                     "sentence|paragraph")
-                slots[name] = Slot(name, spec["type"])
+                if spec.get("type") not in (*SLOT_TYPES, "Heading") or spec.get("within", "sentence") not in NEAR_WITHIN:
+                    raise ValueError(f"near slot {name!r} needs a type of {sorted(SLOT_TYPES)} or Heading and within "
+                                     f"{'|'.join(NEAR_WITHIN)}")
+                slots[name] = Slot(name, "Text" if spec["type"] == "Heading" else spec["type"], bool(spec.get("many")))
             for name in each:
                 if name not in slots or not slots[name].many:
                     raise ValueError(f"each: {name!r} is not a list slot ({{{name}:Type+}})")
             emit = [_triple(t) for t in raw.get("emit") or []]
             every_triple = emit + [t for b in each.values() for t in b["emit"]]
-            for name in re.findall(r"\(\?P<(\w+)>", raw["pattern"]):
+            for name in re.findall(r"\(\?P<(\w+)>", raw["pattern"] + str(raw.get("within") or "")):
                 slots.setdefault(name, Slot(name, "Text"))
             for triple in every_triple:
                 for term in triple:
@@ -247,7 +257,7 @@ def _load_file(path: Path, dictionary: Dictionary) -> list[Rule]:
                 nodes={k: _node_spec(v) for k, v in (raw.get("nodes") or {}).items()},
                 lookups=lookups, modality=modality, context=dict(raw.get("context") or {}),
                 each=each, near=near,
-                within=re.compile(_spaces_to_ws(raw["within"])) if raw.get("within") else None,
+                within=within,
                 requires=tuple(raw.get("requires") or ()), examples=tuple(raw.get("examples") or ()),
                 source=str(path), line=line,
             )
