@@ -33,6 +33,7 @@ INSTRUMENT_TYPES = frozenset({"Instrument", "Compact", "Resolution", "Declaratio
 SLOT_TYPES: dict[str, frozenset[str]] = {
     "State": frozenset({"State"}),
     "Person": frozenset({"Person"}),
+    "KnownPerson": frozenset({"Person"}),  # a person the dictionary names (no minting of unknown names)
     "Org": ORG_TYPES,
     "Process": PROCESS_TYPES,
     "Body": BODY_TYPES,
