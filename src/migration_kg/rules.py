@@ -10,9 +10,22 @@ Pattern syntax: a Python regular expression in which
   (``State``, ``Person``, ``Org``, ``Process``, ``Body``, ``Instrument``, ``Place``,
   ``Agent``, ``Thing``), or a value (``Year``, ``YearRange``, ``Date``, ``MonthYear``,
   ``Int``, ``Number``, ``Ordinal``, ``Text``, ``Name``, ``Quoted``);
-* ``{name:Type+}`` matches a list ("Ghana, Iraq, Mexico and the Philippines");
+* ``{name:Type+}`` matches a list ("Ghana, Iraq, Mexico and the Philippines"), of entities
+  or of values ("targets 5.2, 8.7 and 16.2" with ``{t:Notation+}``);
 * ``{name:@table}`` matches a key of the rule file's lookup table ``table``;
 * a space matches any run of white space (the documents wrap lines anywhere).
+
+Beyond ``pattern`` and ``emit``, a rule may have ``within`` (a pattern for the regions it
+applies in, whose slots and named groups bind like the pattern's: "the list after a heading
+that says suggestions"), ``near`` (slots filled from the text *before* the match: the last
+entity of a type in the sentence, line, numbered paragraph (``passage``) or nearest heading;
+``many: true`` for all of them; ``type: Heading`` for the heading's text; ``pronoun: GROUP``
+to resolve "She"/"He" to the last person with an agreeing title), ``each`` (triples per list
+item), ``context``/``requires`` (nodes passed between rules of a document: ``$event``),
+``modality`` and ``examples`` (checked at load). Emit terms: ``?slot``, ``?slot.attr``
+(``start``, ``end``, ``label``, ``text``, ``year``, ``nth``, ``hash``), ``_node``, ``$doc``,
+``$quote``, ``"literal ?slot"``, ``<id/path/?slot>`` and CURIEs, also with a slot as local
+part (``sdg:?target``).
 """
 
 from __future__ import annotations
