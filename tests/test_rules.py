@@ -84,6 +84,7 @@ def _triples(text: str, rule_id: str) -> set[tuple[str, str, str]]:
 
 
 MKG = "https://w3id.org/migration-kg/ontology#"
+MKG_PROPOSED = MKG + "Proposed"
 
 
 def test_a_pronoun_resolves_to_the_last_person_whose_title_agrees() -> None:
@@ -136,3 +137,17 @@ def test_may_the_month_is_not_a_proposal() -> None:
     facts = [f for f in _facts("The first thematic session is scheduled on 8-9 May in Geneva.")
              if f.evidence.rule_id == "ordinal-event-held-on"]
     assert [f.evidence.modality.rsplit("#", 1)[-1] for f in facts] == ["Expected"]
+
+
+def test_a_suggestion_others_contested_is_disputed() -> None:
+    text = "Some states suggested that the GFMD Troika be enlarged. However, other states held that this would slow."
+    facts = [f for f in _facts(text) if f.evidence.rule_id == "states-suggested-others-disagreed"]
+    assert [f.evidence.modality.rsplit("#", 1)[-1] for f in facts] == ["Disputed"]
+    assert {str(o) for f in facts for _, p, o in f.triples if str(p) == f"{MKG}concerns"} == {f"{ID}body/gfmd-troika"}
+
+
+def test_a_group_view_keeps_its_modality() -> None:
+    facts = [f for f in _facts("Several delegations stressed that the IMRF should include all stakeholders.")
+             if f.evidence.rule_id == "group-view-that"]
+    modality = {str(o) for f in facts for _, p, o in f.triples if str(p) == f"{MKG}modality"}
+    assert modality == {f"{MKG}Proposed"} and str(facts[0].evidence.modality) == MKG_PROPOSED

@@ -232,6 +232,8 @@ def _terms(term: str, bindings: dict[str, Any], nodes: dict[str, URIRef], ctx: _
             return [Literal(ctx.document.record.date)]
         if key == "quote":
             return [Literal(re.sub(r"\s+", " ", ev.quote))]
+        if key == "modality":  # the extraction's modality, for propositions that repeat it
+            return [ev.modality]
         if key in ctx.values:
             return [ctx.values[key]]
         return []
