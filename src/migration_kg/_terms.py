@@ -54,7 +54,7 @@ MKG_TERMS: tuple[str, ...] = (
     # datatype properties: actors
     "acronym", "iso3166Alpha2", "iso3166Alpha3",
     # datatype properties: events
-    "date", "dateText", "endDate", "ordinal", "startDate", "tentative", "year",
+    "date", "dateText", "endDate", "ordinal", "startDate", "tentative", "theme", "year",
     # datatype properties: processes
     "description", "function", "number", "paragraph", "unSymbol",
     # datatype properties: roles
