@@ -65,3 +65,15 @@ def test_a_query_separates_what_was_proposed_from_what_was_stated(graph_store) -
             for sol in graph_store.query(QUERIES["cq25-gfmd-reports-to-imrf-on"].text)}
     assert rows == {("2019-04-04-gfmd-gcm-relationship-consultation", "Proposed"),
                     ("2024-world-migration-report-chapter-8-imrf", "Stated")}
+
+
+def test_agreed_or_proposed_keeps_one_modality_when_bound(graph_store) -> None:  # type: ignore[no-untyped-def]
+    from rdflib import URIRef
+
+    query = QUERIES["agreed-or-proposed"].text
+    every = {sol["modality"].value.rsplit("#", 1)[-1] for sol in graph_store.query(query)}
+    assert {"Stated", "Proposed", "Expected", "Disputed"} <= every
+    proposed = list(graph_store.query(query, substitutions={"modality": URIRef(str(MKG.Proposed))}))
+    assert proposed and {sol["modality"].value for sol in proposed} == {str(MKG.Proposed)}
+    texts = {sol["text"].value for sol in proposed}
+    assert any(t.startswith("Drafting of a dedicated report") for t in texts)  # a 2019 suggestion, not a decision
