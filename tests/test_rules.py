@@ -151,3 +151,34 @@ def test_a_group_view_keeps_its_modality() -> None:
              if f.evidence.rule_id == "group-view-that"]
     modality = {str(o) for f in facts for _, p, o in f.triples if str(p) == f"{MKG}modality"}
     assert modality == {f"{MKG}Proposed"} and str(facts[0].evidence.modality) == MKG_PROPOSED
+
+
+def _rules_dir(tmp_path: Path, rule_yaml: str) -> Path:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "entities.yaml").write_text((ROOT / "mappings" / "entities.yaml").read_text("utf-8"), "utf-8")
+    (tmp_path / "rules" / "10-test.yaml").write_text(rule_yaml, "utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize(("rule", "message"), [
+    ("near: {x: {type: Nonsense}}", "near slot 'x'"),
+    ("near: {x: {type: Person, within: chapter}}", "near slot 'x'"),
+    ("within: '{org:Org} said'", "used in both within and pattern"),
+])
+def test_a_bad_near_or_within_names_the_file_and_rule(tmp_path: Path, rule: str, message: str) -> None:
+    from migration_kg.errors import RuleError
+
+    text = f"rules:\n  - id: broken\n    pattern: '{{org:Org}} met'\n    {rule}\n    emit: ['$doc mkg:mentions ?org']\n"
+    with pytest.raises(RuleError) as info:
+        load_rules(_rules_dir(tmp_path, text))
+    assert "broken" in str(info.value) and message in str(info.value) and "10-test.yaml" in str(info.value)
+
+
+def test_within_groups_bind_like_pattern_slots(tmp_path: Path) -> None:
+    text = ("rules:\n  - id: listed\n    within: '(?P<lead>[A-Z][a-z]+ list):(?:\\n- [^\\n]*)+'\n"
+            "    pattern: '(?m)^- {org:Org}'\n    emit: ['?org mkg:description ?lead']\n"
+            "    examples: ['- IOM']\n")
+    rules = load_rules(_rules_dir(tmp_path, text))
+    facts = extract(_doc("Partner list:\n- IOM\n- ILO\n\n- UNDP\n"), rules)
+    found = {(str(s).rsplit("/", 1)[-1], str(o)) for f in facts if f.evidence.rule_id == "listed" for s, _, o in f.triples}
+    assert found == {("iom", "Partner list"), ("ilo", "Partner list")}
