@@ -182,3 +182,11 @@ def test_within_groups_bind_like_pattern_slots(tmp_path: Path) -> None:
     facts = extract(_doc("Partner list:\n- IOM\n- ILO\n\n- UNDP\n"), rules)
     found = {(str(s).rsplit("/", 1)[-1], str(o)) for f in facts if f.evidence.rule_id == "listed" for s, _, o in f.triples}
     assert found == {("iom", "Partner list"), ("ilo", "Partner list")}
+
+
+def test_a_slot_passed_as_context_resolves_the_chair_later_in_the_document() -> None:
+    doc = _doc("## Consultation on the future\n\n4 April 2022\nGeneva\n\nThe GFMD 2022 Chair France prepared it. "
+               "To this end, the Chair convened an informal consultation meeting with the Friends of the Forum.")
+    facts = [f for f in extract(doc, RULES) if f.evidence.rule_id == "the-chair-convened"]
+    convened = {(str(s).rsplit("/", 1)[-1], str(o)) for f in facts for s, _, o in f.triples}
+    assert convened == {("2022-04-04-consultation", f"{ID}state/FRA")}

@@ -399,10 +399,12 @@ def _apply(rule: Rule, clean: str, index: list[int], spans: list[tuple[int, int]
         if not fact.triples:
             continue
         for key, node in rule.context.items():
-            if node.lstrip("_") in nodes:
-                ctx.values.setdefault(key, nodes[node.lstrip("_")])
+            entity = bindings.get(node[1:]) if node.startswith("?") else None  # an entity slot: "chair: ?state"
+            value = URIRef(entity.iri) if isinstance(entity, Entity) else nodes.get(node.lstrip("_"))
+            if value is not None:
+                ctx.values.setdefault(key, value)
                 if key.startswith("last_"):
-                    ctx.values[key] = nodes[node.lstrip("_")]
+                    ctx.values[key] = value
         yield fact
 
 

@@ -21,7 +21,8 @@ that says suggestions"), ``near`` (slots filled from the text *before* the match
 entity of a type in the sentence, line, numbered paragraph (``passage``) or nearest heading;
 ``many: true`` for all of them; ``type: Heading`` for the heading's text; ``pronoun: GROUP``
 to resolve "She"/"He" to the last person with an agreeing title), ``each`` (triples per list
-item), ``context``/``requires`` (nodes passed between rules of a document: ``$event``),
+item), ``context``/``requires`` (nodes, or entity slots such as ``chair: ?state``, passed between the rules
+of a document: ``$event``, ``$chair``),
 ``modality`` and ``examples`` (checked at load). Emit terms: ``?slot``, ``?slot.attr``
 (``start``, ``end``, ``label``, ``text``, ``year``, ``nth``, ``hash``), ``_node``, ``$doc``,
 ``$quote``, ``"literal ?slot"``, ``<id/path/?slot>`` and CURIEs, also with a slot as local
