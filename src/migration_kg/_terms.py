@@ -43,8 +43,8 @@ MKG_TERMS: tuple[str, ...] = (
     "convenedBy", "discussed", "hostedBy", "location", "observerAt", "organizedBy", "participant",
     "precededBy", "presidedBy", "rapporteur", "speaker", "subEventOf",
     # object properties: processes
-    "administeredBy", "buildsOn", "contributesTo", "envisagedIn", "heldBy", "reportsTo", "reviews",
-    "runBy",
+    "administeredBy", "buildsOn", "contributesTo", "envisagedIn", "heldBy", "outcomeOf",
+    "reportsTo", "reviews", "runBy",
     # object properties: roles
     "accreditedTo", "atEvent", "contributionType", "contributor", "onBehalfOf", "postIn",
     "representing", "role",
