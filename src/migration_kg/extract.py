@@ -148,6 +148,9 @@ def _value(slot: Slot, text: str, rule: Rule, ctx: _Context) -> Any:
         return ORDINAL_WORDS[clean.lower()]
     if slot.type == "Quoted":
         return clean.strip("“”\"").rstrip(".,;")
+    if slot.type == "Count":  # "31 million" -> 31000000
+        number, _, magnitude = clean.partition(" ")  # clean has single spaces
+        return Decimal(number.replace(",", "")) * {"million": 10**6, "billion": 10**9}.get(magnitude, 1)
     if slot.type == "Money":
         amount = Decimal(re.search(r"\d+(?:[.,]\d+)?", clean).group(0).replace(",", ""))  # type: ignore[union-attr]
         scale = {"million": 10**6, "billion": 10**9}.get(clean.rsplit(" ", 1)[-1], 1)

@@ -74,6 +74,7 @@ VALUE_SLOTS: dict[str, str] = {
     "Quoted": r"[“\"][^”\"]+[”\"]",
     "Money": r"(?:USD|US\$|\$)\s?\d+(?:[.,]\d+)?(?:\s(?:million|billion))?",
     "Notation": r"\d{1,2}\.[0-9a-z]{1,2}\b",
+    "Count": r"\d+(?:[.,]\d+)?(?:\s+(?:million|billion))?",
 }
 #: Where a near-slot looks for its value: the sentence, the line, the numbered paragraph or heading
 #: section (``passage``), or the nearest heading above the match (``heading``).
