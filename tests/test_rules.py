@@ -190,3 +190,8 @@ def test_a_slot_passed_as_context_resolves_the_chair_later_in_the_document() -> 
     facts = [f for f in extract(doc, RULES) if f.evidence.rule_id == "the-chair-convened"]
     convened = {(str(s).rsplit("/", 1)[-1], str(o)) for f in facts for s, _, o in f.triples}
     assert convened == {("2022-04-04-consultation", f"{ID}state/FRA")}
+
+
+def test_a_count_in_millions_is_scaled() -> None:
+    triples = _triples("The IOM estimates 2.5 million migrants in Libya.", "org-estimates-count")
+    assert {o for _, p, o in triples if p == f"{MKG}value"} == {"2500000.0"}
