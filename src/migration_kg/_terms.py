@@ -22,8 +22,9 @@ MKG_TERMS: tuple[str, ...] = (
     # classes: roles
     "Contribution", "ContributionType", "Membership", "PostHolding", "RoleType",
     # classes: statements
-    "Build", "Claim", "Extraction", "GuidingPrinciple", "MappingRule", "Modality", "Objective",
-    "Position", "Proposal", "Proposition", "Quantity", "ThematicCluster", "Topic", "Unit",
+    "Build", "Claim", "Conflict", "Extraction", "GuidingPrinciple", "MappingRule", "Modality",
+    "Objective", "Position", "Proposal", "Proposition", "Quantity", "ThematicCluster", "Topic",
+    "Unit",
     # individuals: documents
     "ConceptPaperType", "ReportChapterType", "SummaryReportType",
     # individuals: roles
@@ -42,23 +43,23 @@ MKG_TERMS: tuple[str, ...] = (
     "convenedBy", "discussed", "hostedBy", "location", "observerAt", "organizedBy", "participant",
     "precededBy", "presidedBy", "rapporteur", "speaker", "subEventOf",
     # object properties: processes
-    "administeredBy", "buildsOn", "contributesTo", "envisagedIn", "heldBy", "reportsTo", "reviews",
-    "runBy",
+    "administeredBy", "buildsOn", "contributesTo", "envisagedIn", "heldBy", "outcomeOf",
+    "reportsTo", "reviews", "runBy",
     # object properties: roles
     "accreditedTo", "atEvent", "contributionType", "contributor", "onBehalfOf", "postIn",
     "representing", "role",
     # object properties: statements
-    "about", "concerns", "document", "evidence", "modality", "proposedAt", "proposedBy",
-    "quantityOf", "rule",
+    "about", "concerns", "conflictingStatement", "document", "evidence", "hasConflict", "modality",
+    "notIncludedIn", "proposedAt", "proposedBy", "quantityOf", "rule",
     # datatype properties: actors
     "acronym", "iso3166Alpha2", "iso3166Alpha3",
     # datatype properties: events
-    "date", "dateText", "endDate", "ordinal", "startDate", "tentative", "year",
+    "date", "dateText", "endDate", "ordinal", "startDate", "tentative", "theme", "year",
     # datatype properties: processes
     "description", "function", "number", "paragraph", "unSymbol",
     # datatype properties: roles
     "asOf", "asOfText", "endYear", "postLabel", "startYear", "status",
     # datatype properties: statements
-    "approximate", "count", "endOffset", "pattern", "quote", "ruleKind", "sentence", "startOffset",
-    "text", "unit", "value",
+    "approximate", "conflictProperty", "count", "endOffset", "pattern", "quote", "ruleKind",
+    "sentence", "startOffset", "text", "unit", "value",
 )

@@ -25,7 +25,7 @@ _DASH = r"\s*[-–]\s*"
 #: One regular expression that matches every date form this module parses.
 DATE_REGEX = (
     rf"(?:{_DAY}(?:{_DASH}{_DAY})?\s+{_MONTH}(?:\s+(?:19|20)\d\d)?"   # 4-6 December 2017 / 8-9 May
-    rf"|{_MONTH}\s+{_DAY}(?:{_DASH}{_DAY})?,?(?:\s+(?:19|20)\d\d)?(?!\d)"  # February 2 / May 8-9, 2017
+    rf"|{_MONTH}\s+{_DAY}(?:{_DASH}{_DAY})?(?:,?\s+(?:19|20)\d\d)?(?!\d)"  # February 2 / May 8-9, 2017
     rf"|{_MONTH}\s+(?:19|20)\d\d)"                                     # November 2016
 )
 MONTH_YEAR_REGEX = rf"(?:{_MONTH}\s+(?:19|20)\d\d)"

@@ -33,6 +33,7 @@ INSTRUMENT_TYPES = frozenset({"Instrument", "Compact", "Resolution", "Declaratio
 SLOT_TYPES: dict[str, frozenset[str]] = {
     "State": frozenset({"State"}),
     "Person": frozenset({"Person"}),
+    "KnownPerson": frozenset({"Person"}),  # a person the dictionary names (no minting of unknown names)
     "Org": ORG_TYPES,
     "Process": PROCESS_TYPES,
     "Body": BODY_TYPES,
@@ -94,6 +95,7 @@ class Dictionary:
 
     entities: dict[str, Entity] = field(default_factory=dict)
     by_form: dict[str, str] = field(default_factory=dict)
+    by_fold: dict[str, str] = field(default_factory=dict)
     _patterns: dict[frozenset[str], str] = field(default_factory=dict)
 
     def add(self, entity: Entity) -> None:
@@ -112,11 +114,19 @@ class Dictionary:
             norm = normalize_form(form)
             if norm and (norm not in self.by_form or self.entities[self.by_form[norm]].minted):
                 self.by_form[norm] = entity.key
+            fold = slugify(norm)
+            if fold and (fold not in self.by_fold or self.entities[self.by_fold[fold]].minted):
+                self.by_fold[fold] = entity.key
         self._patterns.clear()
 
     def lookup(self, text: str, types: frozenset[str] | None = None) -> Entity | None:
-        """The entity named by ``text`` (of one of ``types``, when given), or None."""
-        key = self.by_form.get(normalize_form(text))
+        """The entity named by ``text`` (of one of ``types``, when given), or None.
+
+        A form not known as written is looked up accent- and case-insensitively (and ignoring
+        punctuation), so that "JURG LAUBER" or "Jurg Lauber" find "Jürg Lauber".
+        """
+        norm = normalize_form(text)
+        key = self.by_form.get(norm) or self.by_fold.get(slugify(norm))
         if key is None:
             return None
         entity = self.entities[key]

@@ -21,6 +21,7 @@ from typing import Any
 from rdflib import Literal, URIRef
 from rdflib.term import Node
 
+from . import near
 from .corpus import Document
 from .dates import DateValue, parse_date
 from .dictionary import SLOT_TYPES, Dictionary, Entity, normalize_form, slugify
@@ -34,13 +35,14 @@ from .rules import (
     NUMBER_WORDS,
     ORDINAL_WORDS,
     TITLE,
+    VALUE_SLOTS,
     Rule,
     RuleSet,
     Slot,
 )
 
 _MARKUP = re.compile(r"<sup>.*?</sup>|\*\*|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])|\[([^\]\n]*)\]\([^)\n]*\)")
-_PROPOSED = re.compile(r"\b(?:could|should|might|may|suggest\w*|propos\w*|recommend\w*|explore|consider)\b", re.I)
+_PROPOSED = re.compile(r"\b(?:could|should|might|(?-i:may)|suggest\w*|propos\w*|recommend\w*|explore|consider)\b", re.I)
 _EXPECTED = re.compile(r"\b(?:will|planned|expected|to be held|scheduled|TBC)\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“*\[(]*[A-Z0-9])|\n\s*\n|\n(?=\s*(?:[-•]|\d+\.|[a-z]\))\s)")
 
@@ -143,6 +145,10 @@ def _value(slot: Slot, text: str, rule: Rule, ctx: _Context) -> Any:
             found = [e for e in items if e]
             return found or None
         return _entity_value(text, slot, ctx.dictionary)
+    if slot.many:
+        one = Slot(slot.name, slot.type)
+        values = [_value(one, mm.group(0), rule, ctx) for mm in re.finditer(VALUE_SLOTS[slot.type], text)]
+        return [v for v in values if v is not None] or None
     clean = re.sub(r"\s+", " ", text.replace("*", "")).strip()
     if slot.type == "Name":
         clean = normalize_form(clean)
@@ -163,7 +169,10 @@ def _value(slot: Slot, text: str, rule: Rule, ctx: _Context) -> Any:
     if slot.type == "Ordinal":
         return ORDINAL_WORDS[clean.lower()]
     if slot.type == "Quoted":
-        return clean.strip("“”\"")
+        return clean.strip("“”\"").rstrip(".,;")
+    if slot.type == "Count":  # "31 million" -> 31000000
+        number, _, magnitude = clean.partition(" ")  # clean has single spaces
+        return Decimal(number.replace(",", "")) * {"million": 10**6, "billion": 10**9}.get(magnitude, 1)
     if slot.type == "Money":
         amount = Decimal(re.search(r"\d+(?:[.,]\d+)?", clean).group(0).replace(",", ""))  # type: ignore[union-attr]
         scale = {"million": 10**6, "billion": 10**9}.get(clean.rsplit(" ", 1)[-1], 1)
@@ -209,12 +218,14 @@ def _accessor(value: Any, attr: str) -> Any:
     if attr == "acronym" and isinstance(value, Entity):
         return value.acronyms[0] if value.acronyms else None
     if attr == "text" and isinstance(value, DateValue):
-        return re.sub(r"\s+", " ", value.text)
+        return re.sub(r"\s+", " ", value.text).strip(" ,")
     if attr == "nth" and isinstance(value, int):
         suffix = "th" if 10 <= value % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(value % 10, "th")
         return f"{value}{suffix}"
     if attr == "year" and isinstance(value, DateValue):
         return Year(value.year)
+    if attr == "hash":  # a short stable key for long texts (list items, proposals)
+        return hashlib.sha1(_display(value).encode("utf-8")).hexdigest()[:12]
     raise ExtractError(f"no accessor .{attr} for a {type(value).__name__}")
 
 
@@ -249,6 +260,8 @@ def _terms(term: str, bindings: dict[str, Any], nodes: dict[str, URIRef], ctx: _
             return [Literal(ctx.document.record.date)]
         if key == "quote":
             return [Literal(re.sub(r"\s+", " ", ev.quote))]
+        if key == "modality":  # the extraction's modality, for propositions that repeat it
+            return [ev.modality]
         if key in ctx.values:
             return [ctx.values[key]]
         return []
@@ -263,6 +276,10 @@ def _terms(term: str, bindings: dict[str, Any], nodes: dict[str, URIRef], ctx: _
         return [URIRef(data_iri(path))] if path else []
     if re.fullmatch(r"-?\d+", term):
         return [Literal(int(term), datatype=XSD.integer)]
+    if "?" in term:  # a CURIE whose local part is filled from a slot: sdg:?target
+        prefix, _, local = term.partition(":")
+        rendered = _render(local, bindings)
+        return [URIRef(PREFIXES[prefix] + rendered)] if rendered else []
     return [_expand_curie(term)]
 
 
@@ -270,7 +287,7 @@ def _display(value: Any) -> str:
     if isinstance(value, Entity):
         return value.label
     if isinstance(value, DateValue):
-        return re.sub(r"\s+", " ", value.text)
+        return re.sub(r"\s+", " ", value.text).strip(" ,")
     if isinstance(value, tuple) and value and value[0] == "lookup":
         return str(value[1] or "").rsplit(":", 1)[-1]
     return str(value)
@@ -347,18 +364,12 @@ def _modality(rule: Rule, quote: str) -> URIRef:
     return MKG.Stated
 
 
-def _near(rule: Rule, name: str, clean: str, m_start: int, ctx: _Context) -> Entity | None:
-    """The nearest dictionary entity of the near-slot's type before ``m_start`` in the same unit."""
-    spec = rule.near[name]
-    if spec.get("within", "sentence") == "paragraph":
-        lo = clean.rfind("\n", 0, m_start) + 1
-    else:
-        cut = [mm.end() for mm in _SENTENCE_END.finditer(clean, 0, m_start)]
-        lo = max([clean.rfind("\n", 0, m_start) + 1, *cut])
-    found = None
-    for mm in re.finditer(ctx.dictionary.pattern(SLOT_TYPES[spec["type"]]), clean[lo:m_start]):
-        found = ctx.dictionary.lookup(mm.group(0), SLOT_TYPES[spec["type"]]) or found
-    return found
+def _near(rule: Rule, name: str, clean: str, m: re.Match[str], ctx: _Context, groups: dict[str, str]) -> Any:
+    """The value of near-slot ``name`` (see :mod:`migration_kg.near`)."""
+    return near.resolve(
+        rule.near[name], name, clean, m, groups, dictionary=ctx.dictionary, sentence_end=_SENTENCE_END,
+        person=lambda text: _entity_value(text, Slot(name, "Person"), ctx.dictionary),
+    )
 
 
 def _instantiate(
@@ -386,22 +397,27 @@ def _one_label(triples: list[tuple[Node, Node, Node]], ctx: _Context) -> list[tu
     return list(dict.fromkeys(out))
 
 
-def _regions(rule: Rule, clean: str) -> list[tuple[int, int]]:
+def _regions(rule: Rule, clean: str) -> list[tuple[int, int, dict[str, str]]]:
+    """Where the rule applies, with the named groups of its ``within`` match (bound like slots)."""
     if rule.within is None:
-        return [(0, len(clean))]
-    return [(m.start(), m.end()) for m in rule.within.finditer(clean)]
+        return [(0, len(clean), {})]
+    return [(m.start(), m.end(), {k: v for k, v in m.groupdict().items() if v is not None})
+            for m in rule.within.finditer(clean)]
 
 
 def _apply(rule: Rule, clean: str, index: list[int], spans: list[tuple[int, int]], ctx: _Context) -> Iterator[Fact]:
     text = ctx.document.text
-    matches = [m for lo, hi in _regions(rule, clean) for m in rule.regex.finditer(clean, lo, hi)]
-    for m in matches:
+    matches = [(m, groups) for lo, hi, groups in _regions(rule, clean) for m in rule.regex.finditer(clean, lo, hi)]
+    for m, groups in matches:
         if any(req not in ctx.values for req in rule.requires) or m.end() == m.start():
             continue
         bindings: dict[str, Any] = {}
         for name, slot in rule.slots.items():
             if name in rule.near:
-                bindings[name] = _near(rule, name, clean, m.start(), ctx)
+                bindings[name] = _near(rule, name, clean, m, ctx, groups)
+            elif name not in rule.regex.groupindex:
+                if name in groups:
+                    bindings[name] = _value(slot, groups[name], rule, ctx)
             elif m.group(name) is not None:
                 bindings[name] = _value(slot, m.group(name), rule, ctx)
         start, end = index[m.start()], index[m.end() - 1] + 1
@@ -425,10 +441,12 @@ def _apply(rule: Rule, clean: str, index: list[int], spans: list[tuple[int, int]
             continue
         fact.triples = _one_label(fact.triples, ctx)
         for key, node in rule.context.items():
-            if node.lstrip("_") in nodes:
-                ctx.values.setdefault(key, nodes[node.lstrip("_")])
+            entity = bindings.get(node[1:]) if node.startswith("?") else None  # an entity slot: "chair: ?state"
+            value = URIRef(entity.iri) if isinstance(entity, Entity) else nodes.get(node.lstrip("_"))
+            if value is not None:
+                ctx.values.setdefault(key, value)
                 if key.startswith("last_"):
-                    ctx.values[key] = nodes[node.lstrip("_")]
+                    ctx.values[key] = value
         yield fact
 
 

@@ -18,11 +18,11 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.term import Node
 
+from . import conflicts, mapping, ontology, publish, store, vocab
 from . import corpus as corpus_stage
-from . import mapping, ontology, publish, store, vocab
 from .errors import ReasonerError, ValidationFailed
 from .extract import Fact, extract
-from .namespaces import DEFAULT_BASE, RDF, graph_iri
+from .namespaces import DEFAULT_BASE, RDF, RDFS, graph_iri
 from .rules import load_rules
 from .settings import Settings
 from .validate import ValidationReport
@@ -91,6 +91,9 @@ def assemble(settings: Settings, corpus_dir: Path, report: BuildReport) -> Graph
                 rid = fact.evidence.rule_id
                 report.facts_per_rule[rid] = report.facts_per_rule.get(rid, 0) + 1
                 report.triples_per_rule[rid] = report.triples_per_rule.get(rid, 0) + len(fact.triples)
+        every_fact = [f for d in documents for f in facts[d.id]]
+        labels = {s: str(o) for f in every_fact for s, p, o in f.triples if p == RDFS.label}
+        _add(ds, "conflicts", conflicts.conflicts_graph(conflicts.find_conflicts(every_fact), labels))
         _add(ds, "catalogue", mapping.catalogue_graph(documents))
         _add(ds, "rules", mapping.rules_graph(rules))
         _add(ds, "entities", mapping.entities_graph(rules.dictionary))

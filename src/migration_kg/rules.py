@@ -15,9 +15,23 @@ Pattern syntax: a Python regular expression in which
   comes from the rule file's lookup table ``org_head`` keyed by the name's last word;
   ``NewName``: "Colombo Process", two or three capitalised words of which the last is a
   key of ``org_head``);
-* ``{name:Type+}`` matches a list ("Ghana, Iraq, Mexico and the Philippines");
+* ``{name:Type+}`` matches a list ("Ghana, Iraq, Mexico and the Philippines"), of entities
+  or of values ("targets 5.2, 8.7 and 16.2" with ``{t:Notation+}``);
 * ``{name:@table}`` matches a key of the rule file's lookup table ``table``;
 * a space matches any run of white space (the documents wrap lines anywhere).
+
+Beyond ``pattern`` and ``emit``, a rule may have ``within`` (a pattern for the regions it
+applies in, whose slots and named groups bind like the pattern's: "the list after a heading
+that says suggestions"), ``near`` (slots filled from the text *before* the match: the last
+entity of a type in the sentence, line, numbered paragraph (``passage``) or nearest heading;
+``many: true`` for all of them; ``type: Heading`` for the heading's text; ``pronoun: GROUP``
+to resolve "She"/"He" to the last person with an agreeing title), ``each`` (triples per list
+item), ``context``/``requires`` (nodes, or entity slots such as ``chair: ?state``, passed between the rules
+of a document: ``$event``, ``$chair``),
+``modality`` and ``examples`` (checked at load). Emit terms: ``?slot``, ``?slot.attr``
+(``start``, ``end``, ``label``, ``text``, ``year``, ``nth``, ``hash``), ``_node``, ``$doc``,
+``$quote``, ``"literal ?slot"``, ``<id/path/?slot>`` and CURIEs, also with a slot as local
+part (``sdg:?target``).
 """
 
 from __future__ import annotations
@@ -68,9 +82,14 @@ VALUE_SLOTS: dict[str, str] = {
     "Money": r"(?:USD|US\$|\$)\s?\d+(?:[.,]\d+)?(?:\s(?:million|billion))?",
     "NewOrg": rf"{_CAP_WORD}(?:(?:\s+(?:{_CONNECTOR}))*\s+{_CAP_WORD})+\s+\([A-Z][A-Za-z]{{1,9}}\)",
     "NewName": r"[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?\s+[A-Z][a-z]+",
+    "Notation": r"\d{1,2}\.[0-9a-z]{1,2}\b",
+    "Count": r"\d+(?:[.,]\d+)?(?:\s+(?:million|billion))?",
 }
 #: Slot types whose value is an entity minted from the text (see extract._new_org, extract._new_name).
 MINTING_SLOTS = frozenset({"NewOrg", "NewName"})
+#: Where a near-slot looks for its value: the sentence, the line, the numbered paragraph or heading
+#: section (``passage``), or the nearest heading above the match (``heading``).
+NEAR_WITHIN = ("sentence", "paragraph", "passage", "heading")
 _SLOT = re.compile(r"\{(?P<name>[a-z_][a-z0-9_]*):(?P<type>@?[A-Za-z_]+)(?P<many>\+)?\}")
 LIST_SEP = r"(?:\s*,\s*(?:and\s+)?|\s+and\s+)"
 MODALITIES = {"stated": MKG.Stated, "proposed": MKG.Proposed, "expected": MKG.Expected, "disputed": MKG.Disputed}
@@ -234,20 +253,26 @@ def _load_file(path: Path, dictionary: Dictionary) -> list[Rule]:
         rid = raw.get("id", f"#{i + 1}") if isinstance(raw, dict) else f"#{i + 1}"
         try:
             regex, slots = compile_pattern(raw["pattern"], dictionary, lookups)
+            within = None
+            if raw.get("within"):  # the region a rule applies in; its slots and named groups bind like the pattern's
+                within, within_slots = compile_pattern(raw["within"], dictionary, lookups)
+                if set(within_slots) & set(slots):
+                    raise ValueError(f"slots {sorted(set(within_slots) & set(slots))} used in both within and pattern")
+                slots.update(within_slots)
             each = {k: {"nodes": {n: _node_spec(v) for n, v in (b.get("nodes") or {}).items()},
                         "emit": [_triple(t) for t in b["emit"]]} for k, b in (raw.get("each") or {}).items()}
             near = {k: dict(v) for k, v in (raw.get("near") or {}).items()}
             for name, spec in near.items():
-                if spec.get("type") not in SLOT_TYPES or spec.get("within", "sentence") not in ("sentence", "paragraph"):
-                    raise ValueError(f"near slot {name!r} needs a type of {sorted(SLOT_TYPES)} and within "
-                                     "sentence|paragraph")
-                slots[name] = Slot(name, spec["type"])
+                if spec.get("type") not in (*SLOT_TYPES, "Heading") or spec.get("within", "sentence") not in NEAR_WITHIN:
+                    raise ValueError(f"near slot {name!r} needs a type of {sorted(SLOT_TYPES)} or Heading and within "
+                                     f"{'|'.join(NEAR_WITHIN)}")
+                slots[name] = Slot(name, "Text" if spec["type"] == "Heading" else spec["type"], bool(spec.get("many")))
             for name in each:
                 if name not in slots or not slots[name].many:
                     raise ValueError(f"each: {name!r} is not a list slot ({{{name}:Type+}})")
             emit = [_triple(t) for t in raw.get("emit") or []]
             every_triple = emit + [t for b in each.values() for t in b["emit"]]
-            for name in re.findall(r"\(\?P<(\w+)>", raw["pattern"]):
+            for name in re.findall(r"\(\?P<(\w+)>", raw["pattern"] + str(raw.get("within") or "")):
                 slots.setdefault(name, Slot(name, "Text"))
             if any(sl.type in MINTING_SLOTS for sl in slots.values()) and "org_head" not in lookups:
                 raise ValueError("a NewOrg slot needs the lookup table org_head (last word -> class)")
@@ -266,7 +291,7 @@ def _load_file(path: Path, dictionary: Dictionary) -> list[Rule]:
                 nodes={k: _node_spec(v) for k, v in (raw.get("nodes") or {}).items()},
                 lookups=lookups, modality=modality, context=dict(raw.get("context") or {}),
                 each=each, near=near,
-                within=re.compile(_spaces_to_ws(raw["within"])) if raw.get("within") else None,
+                within=within,
                 requires=tuple(raw.get("requires") or ()), examples=tuple(raw.get("examples") or ()),
                 source=str(path), line=line,
             )
