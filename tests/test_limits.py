@@ -215,8 +215,10 @@ def test_deep_nesting_is_refused_before_parsing_and_the_server_survives(server: 
          "not both"),
         ("POST", "application/sparql-query", b"ASK {}", {"update": "CLEAR ALL"}, 400, "in the body"),
         ("GET", None, b"", {"query": "ASK {}", "update": "CLEAR ALL"}, 400, "POST"),
+        ("GET", None, b"", {"query": "ASK {} #" + "x" * 60_000}, 414, "send the query with POST"),
     ],
-    ids=["utf8-direct", "utf8-form", "oversized", "query-and-update-form", "query-and-update-url", "query-and-update-get"],
+    ids=["utf8-direct", "utf8-form", "oversized", "query-and-update-form", "query-and-update-url", "query-and-update-get",
+         "oversized-get"],
 )  # fmt: skip
 def test_malformed_requests_get_a_4xx_with_a_message(
     server: str, method: str, content_type: str | None, body: bytes, params: dict[str, str], status: int, says: str
