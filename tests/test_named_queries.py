@@ -46,6 +46,11 @@ SELECT ?state ?label WHERE { ?state a mkg:State ; rdfs:label ?label }
 PREFIX mkg: <https://w3id.org/migration-kg/ontology#>
 SELECT ?event ?n WHERE { ?event mkg:ordinal ?n }
 """,
+    "describe-state.rq": """\
+# title: The triples about one state
+# param: state iri required  the state
+CONSTRUCT { ?state ?p ?o } WHERE { ?state ?p ?o }
+""",
     "states.rq": """\
 # title: Every state, with the ontology IRI and a string that merely looks like one
 PREFIX mkg: <https://w3id.org/migration-kg/ontology#>
@@ -229,6 +234,16 @@ def test_parameter_values_are_bound_never_injected(server: str, attack: str) -> 
     assert bindings(httpx.get(url, params={"label": "Ecuador"})) == [{"s": BASE + "id/state/ECU", "label": "Ecuador"}]
     assert bindings(httpx.get(url, params={"label": attack})) == []  # a label nobody has, not a wider query
     assert len(bindings(httpx.get(url))) == len(TEST_NQUADS.split("rdf-schema#label")) - 1  # unbound: every label
+
+
+def test_a_construct_query_answers_rdf(server: str) -> None:
+    url = server + "/api/queries/describe-state"
+    response = httpx.get(url, params={"state": BASE + "id/state/ECU"}, headers={"Accept": "application/n-triples"})
+    assert response.headers["content-type"].startswith("application/n-triples")
+    triples = list(ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES))
+    assert len(triples) == 3 and {t.subject for t in triples} == {ox.NamedNode(BASE + "id/state/ECU")}
+    assert httpx.get(url, params={"state": BASE + "id/state/ECU"}).headers["content-type"].startswith("text/turtle")
+    assert httpx.get(url, params={"state": BASE + "id/state/ECU", "format": "csv"}).status_code == 406
 
 
 def test_an_iri_with_sparql_syntax_is_refused_not_pasted(server: str) -> None:

@@ -136,6 +136,7 @@ class NamedQueryEndpoint:
     def __init__(self, query: NamedQuery) -> None:
         """Serve ``query``."""
         self.query = query
+        self.offers = _offers(query)
 
     def run(self, request: Request, executor: ExecutorDep, settings: SettingsDep) -> Response:
         """Bind the request's parameters, run the query and write the negotiated result.
@@ -227,11 +228,15 @@ def _openapi_param(param: Param) -> dict[str, Any]:
     return {"name": param.name, "in": "query", "required": param.required, "description": description, "schema": schema}
 
 
-def _responses(query: NamedQuery) -> dict[int | str, dict[str, Any]]:
+def _offers(query: NamedQuery) -> tuple[Offer, ...]:
+    """What ``query`` can answer in: RDF for CONSTRUCT/DESCRIBE, SPARQL results for SELECT/ASK."""
     shape = guard.scan(query.text)
-    offers: tuple[Offer, ...] = RDF_OFFERS if shape.form is not None and shape.form.returns_graph else RESULT_OFFERS
+    return RDF_OFFERS if shape.form is not None and shape.form.returns_graph else RESULT_OFFERS
+
+
+def _responses(query: NamedQuery) -> dict[int | str, dict[str, Any]]:
     return {
-        200: {"description": "The query's results", "content": {o.media_type: {} for o in offers}},
+        200: {"description": "The query's results", "content": {o.media_type: {} for o in _offers(query)}},
         400: {"description": "An unknown parameter, or a value that is not of the parameter's kind"},
         406: {"description": "No acceptable result format"},
     }
