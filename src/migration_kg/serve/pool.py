@@ -148,6 +148,10 @@ class WorkerPool(BaseExecutor):
 
     def _run(self, job: QueryJob, deadline: float, deadline_s: float) -> QueryAnswer:
         worker = self._checkout(deadline, deadline_s)
+        while not worker.process.is_alive():  # died while idle (e.g. the OOM killer): not this query's fault
+            self._count("in_flight", -1)
+            self._lose(worker, "crashes")
+            worker = self._checkout(deadline, deadline_s)
         try:
             worker.conn.send(job)
             if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
