@@ -46,6 +46,37 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Add documents to the corpus and rebuild; exit 1 if any document had to be skipped."""
+    import datetime as dt
+
+    from .errors import ConfigError
+    from .ingest import RecordOptions, ingest
+
+    settings = _settings(args)
+    try:
+        date = dt.date.fromisoformat(args.date) if args.date else None
+    except ValueError as exc:
+        raise ConfigError(f"--date {args.date!r} is not YYYY-MM-DD") from exc
+    options = RecordOptions(title=args.title, date=date, publisher=args.publisher, doctype=args.type)
+    report = ingest(settings, [Path(p) for p in args.paths], options)
+    print(report.to_text())
+    for _, why in report.skipped:
+        print(f"migration-kg ingest: error: {why}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Per document: entities and facts by type, rules that fired, sentences without facts, SHACL results."""
+    from .report import corpus_report
+
+    settings = _settings(args)
+    report = corpus_report(settings, corpus_dir=settings.corpus_dir, shacl=not args.no_shacl, sample=args.sample,
+                           seed=args.seed)
+    print(json.dumps(report.to_json(), ensure_ascii=False, indent=1) if args.json else report.to_text())
+    return 0
+
+
 def _open_store(settings: Settings):  # type: ignore[no-untyped-def]
     from .errors import StoreError
     from .store import DUMP_NAME, OxigraphStore, current_build
@@ -117,6 +148,22 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--format", choices=("table", "json", "csv"), default="table")
     q.add_argument("--data", dest="data_dir")
     q.set_defaults(func=cmd_query)
+    i = sub.add_parser("ingest", help="add documents to the corpus and rebuild (same content: no-op)")
+    i.add_argument("paths", nargs="+", help=".txt, .md, .html or .pdf files")
+    i.add_argument("--title", help="catalogue title (default: the first heading or line)")
+    i.add_argument("--date", help="catalogue date YYYY-MM-DD (default: from the file name or the text)")
+    i.add_argument("--publisher", help="catalogue publisher (default: unknown)")
+    i.add_argument("--type", help="catalogue type: SummaryReport, ConceptPaper, Report, Publication, NonPaper, Document")
+    i.add_argument("--corpus", dest="corpus_dir")
+    i.add_argument("--out", dest="data_dir")
+    i.set_defaults(func=cmd_ingest)
+    r = sub.add_parser("report", help="what the rules read in each document: facts, rules, coverage, SHACL")
+    r.add_argument("--json", action="store_true", help="machine-readable output")
+    r.add_argument("--no-shacl", action="store_true", help="skip reasoning and SHACL validation")
+    r.add_argument("--sample", type=int, default=0, help="also print N random facts for a precision audit")
+    r.add_argument("--seed", type=int, default=0, help="random seed of --sample")
+    r.add_argument("--corpus", dest="corpus_dir")
+    r.set_defaults(func=cmd_report)
     s = sub.add_parser("serve", help="serve the current build (building it first if needed)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)

@@ -154,11 +154,25 @@ def load_document(path: Path, record: CatalogueRecord | None = None) -> Document
 
 
 def load_corpus(corpus_dir: Path) -> list[Document]:
-    """All documents in ``corpus_dir``, sorted by file name. Raises CorpusError."""
+    """All documents in ``corpus_dir``, sorted by file name.
+
+    Raises CorpusError naming every document that cannot be read (file and line or reason).
+    """
     if not corpus_dir.is_dir():
         raise CorpusError("corpus folder does not exist", source=str(corpus_dir))
     catalogue = load_catalogue(corpus_dir)
     paths = sorted(p for p in corpus_dir.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
     if not paths:
         raise CorpusError("corpus folder holds no documents", source=str(corpus_dir))
-    return [load_document(p, catalogue.get(p.name)) for p in paths]
+    documents, errors = [], []
+    for p in paths:
+        try:
+            documents.append(load_document(p, catalogue.get(p.name)))
+        except CorpusError as exc:
+            errors.append(exc)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:  # name every unreadable document at once, not only the first
+        raise CorpusError(f"{len(errors)} documents cannot be read:\n" + "\n".join(f"  {e}" for e in errors),
+                          source=str(corpus_dir))
+    return documents

@@ -41,6 +41,8 @@ SLOT_TYPES: dict[str, frozenset[str]] = {
     "Fund": frozenset({"Fund"}),
     "Topic": frozenset({"Topic"}),
     "Agent": frozenset({"State", "Person"}) | ORG_TYPES | PROCESS_TYPES | BODY_TYPES,
+    # an org:member must be an agent in the ontology's sense: states, persons and organisations only
+    "Actor": frozenset({"State", "Person"}) | ORG_TYPES,
     "Thing": frozenset({"State", "Person", "Place", "Topic"}) | ORG_TYPES | PROCESS_TYPES | BODY_TYPES
     | INSTRUMENT_TYPES,
 }
@@ -73,6 +75,8 @@ class Entity:
     hidden: tuple[str, ...] = ()
     same_as: tuple[str, ...] = ()
     minted: bool = False
+    #: a name minted in the document being read and copied into its local dictionary
+    local: bool = False
 
     @property
     def iri(self) -> str:
@@ -120,18 +124,37 @@ class Dictionary:
             return None
         return entity
 
-    def mint(self, kind: str, label: str, type_: str) -> Entity:
-        """The entity for a name the dictionary does not know, created once per slug."""
+    def mint(self, kind: str, label: str, type_: str, *, acronyms: tuple[str, ...] = (),
+             slug: str | None = None) -> Entity:
+        """The entity for a name the dictionary does not know, created once per slug.
+
+        Takes the IRI kind (``person``, ``org`` …), the name as written, the ontology
+        class, optionally the acronyms and the slug (default: the slug of the name).
+        Returns the existing entity when the name (or slug) is already known.
+        """
         label = normalize_form(label)
         existing = self.lookup(label, frozenset({type_}))
         if existing:
             return existing
-        key = f"{kind}/{slugify(label)}"
+        key = f"{kind}/{slug or slugify(label)}"
         if key in self.entities:
             return self.entities[key]
-        entity = Entity(key=key, types=(type_,), label=label, minted=True)
+        entity = Entity(key=key, types=(type_,), label=label, acronyms=acronyms, minted=True)
         self.add(entity)
         return entity
+
+    def localised(self, entities: list[Entity]) -> Dictionary:
+        """A copy in which ``entities`` (minted in one document) are matched like curated ones.
+
+        Takes minted entities; returns a new dictionary whose patterns include their names
+        (as entities with ``local=True``); ``self`` is not changed.
+        """
+        copy = Dictionary(entities=dict(self.entities), by_form=dict(self.by_form))
+        for e in entities:
+            copy.entities.pop(e.key, None)
+            copy.add(Entity(key=e.key, types=e.types, label=e.label, acronyms=e.acronyms, aliases=e.aliases,
+                            hidden=e.hidden, local=True))
+        return copy
 
     def pattern(self, types: frozenset[str]) -> str:
         """A regex alternation of every form of the entities of ``types``, longest first."""

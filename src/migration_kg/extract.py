@@ -25,8 +25,19 @@ from .corpus import Document
 from .dates import DateValue, parse_date
 from .dictionary import SLOT_TYPES, Dictionary, Entity, normalize_form, slugify
 from .errors import ExtractError
-from .namespaces import DEFAULT_BASE, MKG, PREFIXES, RDF, RDFS, XSD, data_iri
-from .rules import MODALITIES, NUMBER_WORDS, ORDINAL_WORDS, TITLE, Rule, RuleSet, Slot
+from .minting import localised, new_name, new_org
+from .namespaces import DEFAULT_BASE, MKG, PREFIXES, RDF, RDFS, SKOS, XSD, data_iri
+from .rules import (
+    LIST_SEP,
+    MINTING_SLOTS,
+    MODALITIES,
+    NUMBER_WORDS,
+    ORDINAL_WORDS,
+    TITLE,
+    Rule,
+    RuleSet,
+    Slot,
+)
 
 _MARKUP = re.compile(r"<sup>.*?</sup>|\*\*|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])|\[([^\]\n]*)\]\([^)\n]*\)")
 _PROPOSED = re.compile(r"\b(?:could|should|might|may|suggest\w*|propos\w*|recommend\w*|explore|consider)\b", re.I)
@@ -100,12 +111,16 @@ class _Context:
     doc_iri: URIRef
     dictionary: Dictionary
     values: dict[str, URIRef] = field(default_factory=dict)
+    #: entities minted from this document's text (NewOrg), by key
+    minted: dict[str, Entity] = field(default_factory=dict)
+    #: the first rdfs:label each node got (in the build); later different ones become skos:altLabel
+    labels: dict[Node, Node] = field(default_factory=dict)
 
 
 def _entity_value(text: str, slot: Slot, dictionary: Dictionary) -> Entity | None:
     types = SLOT_TYPES[slot.type]
     if slot.type == "Person":
-        name = re.sub(rf"^\W*(?:{TITLE}\s+)?", "", text).strip(" *")
+        name = re.sub(rf"^\W*(?:{TITLE}\s+)*", "", text).strip(" *")
         return dictionary.lookup(name, types) or dictionary.mint("person", name, "Person")
     return dictionary.lookup(text, types)
 
@@ -115,6 +130,12 @@ def _value(slot: Slot, text: str, rule: Rule, ctx: _Context) -> Any:
     if slot.type.startswith("@"):
         table = {k.lower(): v for k, v in rule.lookups[slot.type[1:]].items()}
         return ("lookup", table.get(re.sub(r"\s+", " ", text).lower()))
+    if slot.type in MINTING_SLOTS:
+        mint = new_org if slot.type == "NewOrg" else new_name
+        return mint(text, rule.lookups.get("org_head", {}), ctx.dictionary, ctx.minted)
+    if slot.many and not slot.type.startswith("@"):
+        items = [_value(Slot(slot.name, slot.type), part, rule, ctx) for part in re.split(LIST_SEP, text.strip())]
+        return [v for v in items if v is not None] or None
     if slot.type in SLOT_TYPES:
         if slot.many:
             item_re = re.compile(ctx.dictionary.pattern(SLOT_TYPES[slot.type]))
@@ -185,6 +206,8 @@ def _accessor(value: Any, attr: str) -> Any:
         return None
     if attr == "label" and isinstance(value, Entity):
         return value.label
+    if attr == "acronym" and isinstance(value, Entity):
+        return value.acronyms[0] if value.acronyms else None
     if attr == "text" and isinstance(value, DateValue):
         return re.sub(r"\s+", " ", value.text)
     if attr == "nth" and isinstance(value, int):
@@ -305,6 +328,8 @@ def _mint_nodes(
     for name, spec in specs.items():
         kind, *parts = spec
         values = [_key_part(p, bindings, ctx) for p in parts]
+        if parts and all(p.startswith("?") for p in parts) and not any(values):
+            continue  # a node keyed only by unbound slots does not exist: its triples are dropped
         slug = "-".join(slugify(v) for v in values if v)
         if not parts or not slug:
             slug = hashlib.sha1(f"{salt}|{ctx.document.id}|{start}|{name}".encode()).hexdigest()[:12]
@@ -349,6 +374,18 @@ def _instantiate(
     return out
 
 
+def _one_label(triples: list[tuple[Node, Node, Node]], ctx: _Context) -> list[tuple[Node, Node, Node]]:
+    """Keep the first rdfs:label a node gets in the document; a later, different one becomes a skos:altLabel."""
+    out = []
+    for s, p, o in triples:
+        if p == RDFS.label:
+            first = ctx.labels.setdefault(s, o)
+            if first != o:
+                p = SKOS.altLabel
+        out.append((s, p, o))
+    return list(dict.fromkeys(out))
+
+
 def _regions(rule: Rule, clean: str) -> list[tuple[int, int]]:
     if rule.within is None:
         return [(0, len(clean))]
@@ -386,6 +423,7 @@ def _apply(rule: Rule, clean: str, index: list[int], spans: list[tuple[int, int]
                     fact.triples += [(iri, RDF.type, MKG[entity.types[0]]), (iri, RDFS.label, Literal(entity.label))]
         if not fact.triples:
             continue
+        fact.triples = _one_label(fact.triples, ctx)
         for key, node in rule.context.items():
             if node.lstrip("_") in nodes:
                 ctx.values.setdefault(key, nodes[node.lstrip("_")])
@@ -401,15 +439,27 @@ def extract(document: Document, rules: RuleSet) -> list[Fact]:
     """
     clean, index = clean_view(document.text)
     spans = sentence_spans(document.text)
-    ctx = _Context(document=document, doc_iri=document_iri(document.id), dictionary=rules.dictionary)
+    ctx = _Context(document=document, doc_iri=document_iri(document.id), dictionary=rules.dictionary,
+                   labels={})
+    minting = [r for r in rules.rules if any(sl.type in MINTING_SLOTS for sl in r.slots.values())]
+    for rule in minting:  # first find the names this document defines, so that every rule can use them
+        for _ in _run(rule, clean, index, spans, ctx):
+            pass
+    ruleset = localised(rules, list(ctx.minted.values()))
+    ctx = _Context(document=document, doc_iri=ctx.doc_iri, dictionary=ruleset.dictionary, minted=ctx.minted,
+                   labels=rules.labels)
     facts: list[Fact] = []
-    for rule in rules.rules:
-        try:
-            facts.extend(_apply(rule, clean, index, spans, ctx))
-        except (KeyError, ValueError, TypeError, IndexError) as exc:
-            raise ExtractError(f"rule {rule.id} failed: {exc!r}", source=rule.source, line=rule.line) from exc
+    for rule in ruleset.rules:
+        facts.extend(_run(rule, clean, index, spans, ctx))
     facts.extend(_mentions(document, clean, index, spans, ctx))
     return facts
+
+
+def _run(rule: Rule, clean: str, index: list[int], spans: list[tuple[int, int]], ctx: _Context) -> list[Fact]:
+    try:
+        return list(_apply(rule, clean, index, spans, ctx))
+    except (KeyError, ValueError, TypeError, IndexError) as exc:
+        raise ExtractError(f"rule {rule.id} failed: {exc!r}", source=rule.source, line=rule.line) from exc
 
 
 def _mentions(
@@ -421,6 +471,7 @@ def _mentions(
         entity = ctx.dictionary.lookup(m.group(0))
         if entity is None:
             continue
+        entity = ctx.minted.get(entity.key, entity)
         start, end = index[m.start()], index[m.end() - 1] + 1
         sent = [s for s in spans if s[0] < end and s[1] > start]
         sentence = document.text[sent[0][0] : sent[-1][1]] if sent else document.text[start:end]

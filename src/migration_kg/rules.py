@@ -9,7 +9,12 @@ Pattern syntax: a Python regular expression in which
 * ``{name:Type}`` is a slot that matches any name of an entity of that type
   (``State``, ``Person``, ``Org``, ``Process``, ``Body``, ``Instrument``, ``Place``,
   ``Agent``, ``Thing``), or a value (``Year``, ``YearRange``, ``Date``, ``MonthYear``,
-  ``Int``, ``Number``, ``Ordinal``, ``Text``, ``Name``, ``Quoted``);
+  ``Int``, ``Number``, ``Ordinal``, ``Text``, ``Name``, ``Quoted``), or a name the
+  dictionary need not know (``NewOrg``: "International Labour Organization (ILO)", a
+  capitalised name with its acronym in parentheses, minted as a new entity whose class
+  comes from the rule file's lookup table ``org_head`` keyed by the name's last word;
+  ``NewName``: "Colombo Process", two or three capitalised words of which the last is a
+  key of ``org_head``);
 * ``{name:Type+}`` matches a list ("Ghana, Iraq, Mexico and the Philippines");
 * ``{name:@table}`` matches a key of the rule file's lookup table ``table``;
 * a space matches any run of white space (the documents wrap lines anywhere).
@@ -46,6 +51,8 @@ ORDINAL_WORDS = {
 _WORDS = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
 _ORDS = "|".join(sorted(ORDINAL_WORDS, key=len, reverse=True))
 
+_CAP_WORD = r"(?:[A-Z][\w’'&]*(?:-[\w’']+)*)"
+_CONNECTOR = r"of|for|on|and|the|in|de|des|du|la|to|&"
 #: Regexes of the value slot types.
 VALUE_SLOTS: dict[str, str] = {
     "Year": r"(?:19|20)\d\d",
@@ -59,9 +66,13 @@ VALUE_SLOTS: dict[str, str] = {
     "Name": PERSON_NAME,
     "Quoted": r"[“\"][^”\"]+[”\"]",
     "Money": r"(?:USD|US\$|\$)\s?\d+(?:[.,]\d+)?(?:\s(?:million|billion))?",
+    "NewOrg": rf"{_CAP_WORD}(?:(?:\s+(?:{_CONNECTOR}))*\s+{_CAP_WORD})+\s+\([A-Z][A-Za-z]{{1,9}}\)",
+    "NewName": r"[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?\s+[A-Z][a-z]+",
 }
+#: Slot types whose value is an entity minted from the text (see extract._new_org, extract._new_name).
+MINTING_SLOTS = frozenset({"NewOrg", "NewName"})
 _SLOT = re.compile(r"\{(?P<name>[a-z_][a-z0-9_]*):(?P<type>@?[A-Za-z_]+)(?P<many>\+)?\}")
-_LIST_SEP = r"(?:\s*,\s*(?:and\s+)?|\s+and\s+)"
+LIST_SEP = r"(?:\s*,\s*(?:and\s+)?|\s+and\s+)"
 MODALITIES = {"stated": MKG.Stated, "proposed": MKG.Proposed, "expected": MKG.Expected, "disputed": MKG.Disputed}
 
 
@@ -104,10 +115,16 @@ class Rule:
 
 @dataclass
 class RuleSet:
-    """The dictionary and the ordered rules."""
+    """The dictionary and the ordered rules.
+
+    ``labels`` remembers the first ``rdfs:label`` each minted node got while extracting
+    with this rule set, across documents, so that a node keeps one label in the build
+    (later, different names of it become ``skos:altLabel``).
+    """
 
     dictionary: Dictionary
     rules: list[Rule]
+    labels: dict[Any, Any] = field(default_factory=dict)
 
 
 def _spaces_to_ws(pattern: str) -> str:
@@ -138,13 +155,13 @@ def _slot_regex(slot: Slot, dictionary: Dictionary, lookups: dict[str, dict[str,
         item = "(?:" + "|".join(re.escape(k).replace(r"\ ", r"\s+")
                                 for k in sorted(table, key=len, reverse=True)) + ")"
     elif slot.type == "Person":
-        item = rf"(?:\*\*)?(?:{TITLE}\s+)?(?:{dictionary.pattern(SLOT_TYPES['Person'])}|{PERSON_NAME})(?:\*\*)?"
+        item = rf"(?:\*\*)?(?:{TITLE}\s+)*(?:{dictionary.pattern(SLOT_TYPES['Person'])}|{PERSON_NAME})(?:\*\*)?"
     elif slot.type in SLOT_TYPES:
         item = dictionary.pattern(SLOT_TYPES[slot.type])
     else:
         item = VALUE_SLOTS[slot.type]
     if slot.many:
-        item = rf"{item}(?:{_LIST_SEP}{item})*"
+        item = rf"{item}(?:{LIST_SEP}{item})*"
     return f"(?P<{slot.name}>{item})"
 
 
@@ -232,6 +249,8 @@ def _load_file(path: Path, dictionary: Dictionary) -> list[Rule]:
             every_triple = emit + [t for b in each.values() for t in b["emit"]]
             for name in re.findall(r"\(\?P<(\w+)>", raw["pattern"]):
                 slots.setdefault(name, Slot(name, "Text"))
+            if any(sl.type in MINTING_SLOTS for sl in slots.values()) and "org_head" not in lookups:
+                raise ValueError("a NewOrg slot needs the lookup table org_head (last word -> class)")
             for triple in every_triple:
                 for term in triple:
                     check_term(str(term))
