@@ -97,6 +97,17 @@ def test_a_crashing_query_costs_only_its_request(pool: WorkerPool) -> None:
     assert pool.stats().restarts_total >= 1 and pool.stats().workers_ready == 1
 
 
+def test_a_worker_that_died_idle_is_replaced_without_failing_a_query(pool: WorkerPool) -> None:
+    deadline = time.monotonic() + 30
+    while len(pool._idle) != 1 and time.monotonic() < deadline:  # a replacement from an earlier test may be loading
+        time.sleep(0.05)
+    (idle,) = list(pool._idle)
+    idle.process.kill()  # as the OOM killer would
+    idle.process.join(timeout=5)
+    assert pool.execute("ASK { ?s ?p ?o }", results_type=JSON, graph_type=None).body.endswith(b"true}")
+    assert all(worker.process.is_alive() for worker in pool._idle)
+
+
 def test_reload_serves_new_data_and_a_bad_dump_changes_nothing(pool: WorkerPool, tmp_path: Path) -> None:
     store = OxigraphStore()
     store.update(f"INSERT DATA {{ <{EX}c> <{EX}label> 'new' }}")

@@ -104,6 +104,12 @@ class PayloadTooLarge(QueryError):
     http_status = 413
 
 
+class URITooLong(QueryError):
+    """A GET whose query string is longer than ``Settings.max_request_bytes`` (send it with POST)."""
+
+    http_status = 414
+
+
 class UnsupportedMediaType(QueryError):
     """The request body has a media type or charset this service does not read."""
 

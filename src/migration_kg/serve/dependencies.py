@@ -49,7 +49,8 @@ def get_executor(request: Request) -> QueryExecutor:
 
 
 def query_slot(request: Request) -> Iterator[None]:
-    """Hold one of ``Settings.max_concurrent_queries`` slots for the length of the request.
+    """Hold one of ``Settings.max_concurrent_queries`` slots for the length of the request
+    (writes; queries are admitted by the query executor instead).
 
     Raises:
         Overloaded: every slot is taken (answered as 429 with ``Retry-After``).

@@ -160,7 +160,9 @@ class BaseExecutor:
         )
         if not self._admission.acquire(blocking=False):
             self._count("rejected")
-            raise Overloaded(f"{self.limits.max_pending} queries are running or waiting; try again in a moment")
+            raise Overloaded(
+                f"too many queries are running or waiting ({self.limits.max_pending}); try again in a moment"
+            )
         deadline = time.monotonic() + (deadline_s or self.limits.deadline_s)
         try:
             self._count("queries")

@@ -63,7 +63,7 @@ class WorkerPool(BaseExecutor):
         self._generation = 0
         self._closed = False
         self._last_error = ""
-        self._reload_lock = threading.Lock()
+        self._reload_lock = threading.RLock()  # one reload (and dump) at a time, in the order of the writes
         self._tempdir: Path | None = None
 
     def __enter__(self) -> WorkerPool:
@@ -113,18 +113,19 @@ class WorkerPool(BaseExecutor):
         Raises:
             StoreError: the dump or the reload failed (the old data keeps being served).
         """
-        if self._tempdir is None:
-            self._tempdir = Path(tempfile.mkdtemp(prefix="mkg-executor-"))
-        previous = self._dump
-        dump = self._tempdir / f"graph-{time.monotonic_ns()}.nq"
-        store.dump(dump)
-        try:
-            self.reload(dump)
-        except StoreError:
-            dump.unlink(missing_ok=True)
-            raise
-        if previous.parent == self._tempdir:
-            previous.unlink(missing_ok=True)
+        with self._reload_lock:
+            if self._tempdir is None:
+                self._tempdir = Path(tempfile.mkdtemp(prefix="mkg-executor-"))
+            previous = self._dump
+            dump = self._tempdir / f"graph-{time.monotonic_ns()}.nq"
+            store.dump(dump)
+            try:
+                self.reload(dump)
+            except StoreError:
+                dump.unlink(missing_ok=True)
+                raise
+            if previous.parent == self._tempdir:
+                previous.unlink(missing_ok=True)
 
     def stats(self) -> ExecutorStats:
         """Counters and gauges; ``workers_ready`` counts workers of the current data, idle or busy."""
@@ -134,7 +135,7 @@ class WorkerPool(BaseExecutor):
         return self._stats(self._size, min(ready, self._size), waiting)
 
     def close(self) -> None:
-        """Stop every worker (busy ones are killed) and remove temporary dumps."""
+        """Stop the idle workers now and each busy one when its query ends; remove temporary dumps."""
         with self._cond:
             self._closed = True
             idle, self._idle = list(self._idle), deque()
@@ -148,6 +149,10 @@ class WorkerPool(BaseExecutor):
 
     def _run(self, job: QueryJob, deadline: float, deadline_s: float) -> QueryAnswer:
         worker = self._checkout(deadline, deadline_s)
+        while not worker.process.is_alive():  # died while idle (e.g. the OOM killer): not this query's fault
+            self._count("in_flight", -1)
+            self._lose(worker, "crashes")
+            worker = self._checkout(deadline, deadline_s)
         try:
             worker.conn.send(job)
             if not worker.conn.poll(max(0.0, deadline - time.monotonic())):

@@ -26,7 +26,7 @@ from ...errors import NotFound
 from ...queries import NamedQuery, Param, ParamKind, load_queries
 from ...settings import Settings
 from .. import guard
-from ..dependencies import get_executor, get_settings, query_slot
+from ..dependencies import get_executor, get_settings
 from ..executor import QueryExecutor
 from ..formats import HTML, JSON, RDF_OFFERS, RESULT_OFFERS, negotiate_query
 from ..negotiation import Offer, negotiate
@@ -38,7 +38,6 @@ _LIST_OFFERS = (JSON, HTML)
 
 ExecutorDep = Annotated[QueryExecutor, Depends(get_executor)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SlotDep = Annotated[None, Depends(query_slot)]
 
 #: OpenAPI schema of a parameter of each kind (the server checks the value itself, see ``queries.to_term``).
 _SCHEMAS: dict[ParamKind, dict[str, Any]] = {
@@ -139,7 +138,7 @@ class NamedQueryEndpoint:
         self.query = query
         self.offers = _offers(query)
 
-    def run(self, request: Request, executor: ExecutorDep, settings: SettingsDep, _slot: SlotDep) -> Response:
+    def run(self, request: Request, executor: ExecutorDep, settings: SettingsDep) -> Response:
         """Bind the request's parameters, run the query and write the negotiated result.
 
         Raises:

@@ -22,10 +22,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from ...errors import URITooLong
 from ...settings import Settings
 from ...store import GraphStore
 from .. import guard, protocol
-from ..dependencies import get_executor, get_settings, get_store, query_slot, request_body
+from ..dependencies import get_executor, get_settings, get_store, request_body
 from ..executor import QueryExecutor
 from ..formats import HTML, RDF_OFFERS, negotiate_query, write_graph
 from ..negotiation import Offer, negotiate
@@ -39,24 +40,27 @@ _SERVICE_DESCRIPTION_OFFERS = (*RDF_OFFERS, HTML)
 
 StoreDep = Annotated[GraphStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SlotDep = Annotated[None, Depends(query_slot)]
 BodyDep = Annotated[bytes, Depends(request_body)]
 
 
 @router.get(SPARQL_PATH, summary="Query by GET, or read the service description")
-def sparql_get(request: Request, store: StoreDep, settings: SettingsDep, _slot: SlotDep) -> Response:
+def sparql_get(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     """Answer ``GET /sparql``: a query if ``query=`` is given, else the service description.
 
     Raises:
-        QueryError (400), QueryRejected (403), NotAcceptable (406), StoreError (503).
+        QueryError (400), QueryRejected (403), NotAcceptable (406), URITooLong (414),
+        ResultTooLarge (422), Overloaded (429), QueryTimeout, QueryCrashed, StoreError (503).
     """
+    limit = settings.max_request_bytes
+    if len(request.url.query) > limit:  # the same bound as a POST body
+        raise URITooLong(f"the query string is over the limit of {limit} bytes; send the query with POST")
     operation = protocol.from_get(request.query_params.multi_items())
     return _dispatch(request, operation, store, settings)
 
 
 @router.post(SPARQL_PATH, summary="Query by POST (form or direct)")
 def sparql_post(
-    request: Request, body: BodyDep, store: StoreDep, settings: SettingsDep, _slot: SlotDep
+    request: Request, body: BodyDep, store: StoreDep, settings: SettingsDep
 ) -> Response:
     """Answer ``POST /sparql`` with a form (``query=``/``update=``) or a direct query/update body.
 
