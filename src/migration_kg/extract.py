@@ -149,7 +149,8 @@ def _value(slot: Slot, text: str, rule: Rule, ctx: _Context) -> Any:
         one = Slot(slot.name, slot.type)
         values = [_value(one, mm.group(0), rule, ctx) for mm in re.finditer(VALUE_SLOTS[slot.type], text)]
         return [v for v in values if v is not None] or None
-    clean = re.sub(r"\s+", " ", text.replace("*", "")).strip()
+    # "co-\nproduction": a hyphenated word broken at a line end is joined, hyphen kept
+    clean = re.sub(r"\s+", " ", re.sub(r"(?<=\w-)[ \t]*\n\s*(?=[a-z])", "", text.replace("*", ""))).strip()
     if slot.type == "Name":
         clean = normalize_form(clean)
     if slot.type == "Year":
