@@ -49,6 +49,21 @@ def test_bad_document_fails_the_build_and_keeps_the_served_graph(built, tmp_path
     assert current_build(settings.data_dir) == before
 
 
+def test_skip_unreadable_builds_the_rest_and_names_the_skipped_document(tmp_path: Path) -> None:
+    corpus, data = tmp_path / "corpus", tmp_path / "data"
+    shutil.copytree(ROOT / "corpus", corpus)
+    (corpus / "2020-01-01-broken.txt").write_bytes(b"line one\nline two \xff\xfe broken\n")
+    result = _run("build", "--skip-unreadable", "--corpus", str(corpus), "--out", str(data),
+                  env={"MKG_REASONER": "false"})
+    assert result.returncode == 0, result.stderr
+    assert "skipped: " in result.stderr and "2020-01-01-broken.txt:2" in result.stderr
+    build = current_build(data)
+    assert build is not None
+    dump = (build / "graph.nq").read_text(encoding="utf-8")
+    assert "graph/doc/2019-04-04-gfmd-gcm-relationship-consultation>" in dump
+    assert "2020-01-01-broken" not in dump, "a skipped document leaves nothing behind"
+
+
 def test_bad_rule_fails_with_file_line_and_rule_id(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     settings, _ = built
     before = current_build(settings.data_dir)

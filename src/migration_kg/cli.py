@@ -29,8 +29,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .pipeline import build
 
     settings = _settings(args)
-    report = build(settings, corpus_dir=settings.corpus_dir, out_dir=settings.data_dir)
+    report = build(settings, corpus_dir=settings.corpus_dir, out_dir=settings.data_dir,
+                   skip_unreadable=getattr(args, "skip_unreadable", False))
     print(report.to_text())
+    for message in report.skipped:
+        print(f"skipped: {message}", file=sys.stderr)
     return 0
 
 
@@ -139,6 +142,8 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="run the pipeline and swap in the new store")
     b.add_argument("--corpus", dest="corpus_dir", help="corpus folder (default: corpus/)")
     b.add_argument("--out", dest="data_dir", help="data folder (default: data/)")
+    b.add_argument("--skip-unreadable", action="store_true",
+                   help="build from the readable documents and name the others (default: fail and keep the served graph)")
     b.set_defaults(func=cmd_build)
     v = sub.add_parser("validate", help="reason and validate without storing")
     v.add_argument("--corpus", dest="corpus_dir")

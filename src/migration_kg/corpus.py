@@ -153,10 +153,11 @@ def load_document(path: Path, record: CatalogueRecord | None = None) -> Document
     return Document(id=path.stem, path=path, text=text, record=record, sha256=digest)
 
 
-def load_corpus(corpus_dir: Path) -> list[Document]:
-    """All documents in ``corpus_dir``, sorted by file name.
+def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[CorpusError]]:
+    """The readable documents in ``corpus_dir`` (sorted by file name) and an error per unreadable one.
 
-    Raises CorpusError naming every document that cannot be read (file and line or reason).
+    Raises:
+        CorpusError: the folder or its catalogue cannot be read, or it holds no document.
     """
     if not corpus_dir.is_dir():
         raise CorpusError("corpus folder does not exist", source=str(corpus_dir))
@@ -170,6 +171,21 @@ def load_corpus(corpus_dir: Path) -> list[Document]:
             documents.append(load_document(p, catalogue.get(p.name)))
         except CorpusError as exc:
             errors.append(exc)
+    return documents, errors
+
+
+def load_corpus(corpus_dir: Path, *, skip_unreadable: bool = False) -> list[Document]:
+    """All documents in ``corpus_dir``, sorted by file name.
+
+    Args:
+        skip_unreadable: leave out the documents that cannot be read (the caller reports them,
+            see :func:`read_corpus`) instead of failing; at least one must be readable.
+
+    Raises CorpusError naming every document that cannot be read (file and line or reason).
+    """
+    documents, errors = read_corpus(corpus_dir)
+    if skip_unreadable and documents:
+        return documents
     if len(errors) == 1:
         raise errors[0]
     if errors:  # name every unreadable document at once, not only the first

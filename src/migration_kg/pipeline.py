@@ -43,10 +43,14 @@ class BuildReport:
     documents: list[str] = field(default_factory=list)
     #: The documents themselves: the publish stage keeps their texts beside the store.
     sources: list[corpus_stage.Document] = field(default_factory=list, repr=False)
+    #: Documents left out because they cannot be read (only with ``skip_unreadable``), one message each.
+    skipped: list[str] = field(default_factory=list)
 
     def to_text(self) -> str:
         """A readable summary for the CLI and the build notes."""
-        lines = [f"build: {self.build_dir}", f"documents: {len(self.documents)}", "triples per named graph:"]
+        lines = [f"build: {self.build_dir}", f"documents: {len(self.documents)}"]
+        lines += [f"skipped (cannot be read): {message}" for message in self.skipped]
+        lines.append("triples per named graph:")
         lines += [f"  {n:>7}  {g}" for g, n in sorted(self.triples_per_graph.items())]
         lines.append("entities per class (asserted and inferred):")
         lines += [f"  {n:>7}  {c}" for c, n in sorted(self.entities_per_class.items(), key=lambda x: -x[1])]
@@ -74,11 +78,18 @@ class _Timer:
 Graphs = dict[str, Graph]
 
 
-def assemble(settings: Settings, corpus_dir: Path, report: BuildReport) -> Graphs:
-    """Run corpus, extract and mapping; return every named graph (before reasoning)."""
+def assemble(settings: Settings, corpus_dir: Path, report: BuildReport, *, skip_unreadable: bool = False) -> Graphs:
+    """Run corpus, extract and mapping; return every named graph (before reasoning).
+
+    With ``skip_unreadable`` a document that cannot be read is left out whole and named in
+    ``report.skipped``; otherwise it fails the build (CorpusError naming file and line).
+    """
     ds: Graphs = {}
     with _Timer(report, "corpus"):
-        documents = corpus_stage.load_corpus(corpus_dir)
+        documents, unreadable = corpus_stage.read_corpus(corpus_dir)
+        if unreadable and not (skip_unreadable and documents):
+            documents = corpus_stage.load_corpus(corpus_dir)  # raises, naming every unreadable document
+        report.skipped = [str(e) for e in unreadable]
     report.documents = [d.id for d in documents]
     report.sources = documents
     with _Timer(report, "extract"):
@@ -153,14 +164,20 @@ def check(settings: Settings, ds: Graphs, report: BuildReport) -> Graph:
     return merged
 
 
-def build(settings: Settings, *, corpus_dir: Path | None = None, out_dir: Path | None = None) -> BuildReport:
+def build(
+    settings: Settings, *, corpus_dir: Path | None = None, out_dir: Path | None = None, skip_unreadable: bool = False
+) -> BuildReport:
     """Build the graph from ``corpus_dir`` into a new store under ``out_dir`` and swap it in.
+
+    Args:
+        skip_unreadable: build from the readable documents, naming the others in
+            ``report.skipped`` (each is left out whole, never half-loaded).
 
     Raises the stage's error (CorpusError, RuleError, ReasonerError, ValidationFailed,
     StoreError …) on failure; then nothing is swapped in.
     """
     report = BuildReport()
-    ds = assemble(settings, corpus_dir or settings.corpus_dir, report)
+    ds = assemble(settings, corpus_dir or settings.corpus_dir, report, skip_unreadable=skip_unreadable)
     merged = check(settings, ds, report)
     modified = datetime.now(UTC)
     build_id = publish.new_build_id(modified)
