@@ -252,6 +252,20 @@ def ontology(request: Request, store: StoreDep, settings: SettingsDep, ext: str 
     return represent(request, path, offer, negotiated, html.encode("utf-8"))
 
 
+@router.api_route("/ontology/{version}", methods=["GET", "HEAD"], summary="A version IRI of the ontology")
+def ontology_version(store: StoreDep, settings: SettingsDep, version: str) -> Response:
+    """``owl:versionIRI`` of the ontology: 303 to ``/ontology`` when it is the version served.
+
+    Raises:
+        NotFound (404): a version this server does not serve.
+    """
+    desc = describe.describe(store, settings.iri("ontology"), base=settings.base_iri)
+    served = {v.node.value for v in desc.values("http://www.w3.org/2002/07/owl#versionIRI")}
+    if settings.iri("ontology/" + version) not in served:
+        raise NotFound(f"ontology version {version!r} is not served here; the current one is at /ontology")
+    return Response(status_code=303, headers={"Location": "/ontology"})
+
+
 @router.get("/classes", summary="The instances of one class")
 def class_instances(
     request: Request, store: StoreDep, settings: SettingsDep,
