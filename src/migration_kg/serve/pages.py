@@ -250,7 +250,8 @@ def document_text_html(site: Site, text: str, extractions: Sequence[Extraction],
 
     Spans overlap (a name inside a longer match), so the text is cut at every span
     boundary and each piece is marked once, titled with every fact covering it and linked
-    to the innermost extraction's page.
+    to the innermost extraction's page. The text is cut at ``highlight``'s ends too, so the
+    ``<mark id=hl>`` holds exactly ``text[start:end]`` however fact spans overlap or straddle it.
     """
     cuts = {0, len(text)}
     for ex in extractions:
