@@ -217,6 +217,11 @@ def test_service_and_load_never_reach_out(endpoint: str) -> None:
         # FROM names a graph of ours (none here): pyoxigraph never dereferences it
         from_remote = f"ASK FROM <{canary.url}> {{ ?s ?p ?o }}"
         assert httpx.get(endpoint, params={"query": from_remote}).json()["boolean"] is False
+        from_named = f"ASK FROM NAMED <{canary.url}> {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+        assert httpx.get(endpoint, params={"query": from_named}).json()["boolean"] is False
+        # nor does it read local files (rdflib-endpoint does)
+        local_file = "SELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }"
+        assert httpx.get(endpoint, params={"query": local_file}, headers={"Accept": "text/csv"}).text.strip() == "s,p,o"
         # so do the protocol's dataset parameters
         dataset = {"query": "ASK { ?s ?p ?o }", "default-graph-uri": canary.url, "named-graph-uri": canary.url}
         assert httpx.get(endpoint, params=dataset).json()["boolean"] is False
