@@ -220,7 +220,7 @@ def test_service_and_load_never_reach_out(endpoint: str) -> None:
         from_named = f"ASK FROM NAMED <{canary.url}> {{ GRAPH ?g {{ ?s ?p ?o }} }}"
         assert httpx.get(endpoint, params={"query": from_named}).json()["boolean"] is False
         # nor does it read local files (rdflib-endpoint does)
-        local_file = "SELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }"
+        local_file = "SELECT ?s ?p ?o FROM <file:///etc/passwd> WHERE { ?s ?p ?o }"
         assert httpx.get(endpoint, params={"query": local_file}, headers={"Accept": "text/csv"}).text.strip() == "s,p,o"
         # so do the protocol's dataset parameters
         dataset = {"query": "ASK { ?s ?p ?o }", "default-graph-uri": canary.url, "named-graph-uri": canary.url}
