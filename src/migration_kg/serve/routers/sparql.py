@@ -26,7 +26,7 @@ from ...errors import URITooLong
 from ...settings import Settings
 from ...store import GraphStore
 from .. import guard, protocol
-from ..dependencies import get_executor, get_settings, get_store, request_body
+from ..dependencies import executor_of, get_settings, get_store, request_body
 from ..executor import QueryExecutor
 from ..formats import HTML, RDF_OFFERS, negotiate_query, write_graph
 from ..negotiation import Offer, negotiate
@@ -82,7 +82,7 @@ def _dispatch(
     guard.check_nesting(operation.text, limit=settings.max_query_nesting)  # before any parser runs
     if operation.operation is protocol.Operation.UPDATE:
         return _update(request, operation, settings)
-    return _query(request, operation, get_executor(request), settings)
+    return _query(request, operation, executor_of(request), settings)
 
 
 def _query(
