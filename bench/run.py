@@ -189,7 +189,8 @@ def machine() -> dict[str, Any]:
     """What the numbers were measured on."""
     cpu = next((line.split(":", 1)[1].strip() for line in _lines("/proc/cpuinfo") if line.startswith("model name")), "")
     versions = {}
-    for package in ("pyoxigraph", "oxigraph", "rdflib", "rdflib-endpoint", "fastapi", "uvicorn", "starlette"):
+    for package in ("pyoxigraph", "oxigraph", "rdflib", "rdflib-endpoint", "fastapi", "uvicorn", "starlette", "uvloop",
+                    "httptools"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:

@@ -1,6 +1,7 @@
 """Starting and stopping the servers under test, each in its own process on 127.0.0.1.
 
-* ours: ``uvicorn --factory migration_kg.serve.app:app_from_env`` with ``MKG_DATA_DIR`` (or
+* ours: ``uvicorn --factory migration_kg.serve.app:app_from_env --loop uvloop --http httptools``
+  with ``MKG_DATA_DIR``, as ``migration-kg serve`` runs it but without the access log (or
   ``migration-kg serve --data``), serving the build at ``DATA/current``;
 * the Oxigraph server: ``oxigraph load`` into a RocksDB folder, then ``oxigraph serve-read-only
   --union-default-graph`` (the ``oxigraph`` package's command);
@@ -79,7 +80,8 @@ def ours(data_dir: Path, port: int, *, via_cli: bool = False) -> ServerSpec:
                    "--data", str(data_dir)]
     else:
         command = [sys.executable, "-m", "uvicorn", "--factory", "migration_kg.serve.app:app_from_env",
-                   "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"]
+                   "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop", "--http", "httptools",
+                   "--no-access-log", "--log-level", "warning"]
     return ServerSpec("ours", command, "/sparql", env)
 
 

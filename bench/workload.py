@@ -126,13 +126,17 @@ class HttpConnection:
         """Connect lazily to ``host:port``; ``timeout`` bounds each request (seconds)."""
         self.host, self.port, self.path, self.timeout = host, port, path, timeout
         self._conn: http.client.HTTPConnection | None = None
+        self._urls: dict[str, str] = {}  # query text -> request target, encoded once (not timed per request)
 
     def run(self, text: str, *, count: bool = False) -> Outcome:
         """One GET; a timeout or a broken connection drops the connection (the next request reconnects)."""
         if self._conn is None:
             self._conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        url = self._urls.get(text)
+        if url is None:
+            url = self._urls[text] = f"{self.path}?{urlencode({'query': text})}"
         try:
-            self._conn.request("GET", f"{self.path}?{urlencode({'query': text})}", headers={"Accept": ACCEPT_JSON})
+            self._conn.request("GET", url, headers={"Accept": ACCEPT_JSON})
             response = self._conn.getresponse()
             body = response.read()
         except TimeoutError:

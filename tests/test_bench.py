@@ -12,7 +12,7 @@ import pyoxigraph as ox
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import report, synthetic, workload  # noqa: E402
+from bench import overhead, report, synthetic, workload  # noqa: E402
 
 
 def test_doctests() -> None:
@@ -58,3 +58,15 @@ def test_one_cell_in_process_and_its_report(tmp_path: Path) -> None:
 def test_count_rows_reads_select_and_ask() -> None:
     assert workload.count_rows(b'{"head":{"vars":["s"]},"results":{"bindings":[{},{}]}}') == 2
     assert workload.count_rows(b'{"head":{},"boolean":true}') == 1
+
+
+def test_overhead_layers_run_on_a_real_build(tmp_path: Path) -> None:
+    from migration_kg.store import build_store, swap_in
+
+    synthetic.write_nquads(tmp_path / "s.nq", synthetic.MIN_TRIPLES)
+    data = tmp_path / "data"
+    swap_in(build_store(tmp_path / "s.nq", data), data)
+    calls: list[int] = []
+    assert overhead.median_ms(lambda: calls.append(1), 10) >= 0 and len(calls) == 11  # 1 warm-up + 10 timed
+    # the whole app as an ASGI function, with its worker processes: it raises unless every answer is a 200
+    assert overhead.asgi_median_ms(data, "ASK { ?s ?p ?o }", 5) > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import doctest
 import json
 import time
@@ -11,8 +12,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
+import uvloop
 
-from migration_kg.errors import Overloaded, QueryCrashed, QueryError, ResultTooLarge, StoreError
+from migration_kg.errors import Overloaded, QueryCrashed, QueryError, QueryTimeout, ResultTooLarge, StoreError
+from migration_kg.serve import pool as pool_module
 from migration_kg.serve import worker
 from migration_kg.serve.executor import InProcessExecutor, Limits
 from migration_kg.serve.formats import write_results
@@ -158,6 +161,84 @@ def test_row_counts_are_exact_in_every_format(media_type: str) -> None:
     assert isinstance(results, ox.QuerySolutions)
     body = write_results(results, offer)
     assert worker.count_rows(body, offer) == len(tricky)
+
+
+# --- execute_async: the event-loop path of the web handlers ----------------------------------
+
+LOOPS = {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
+
+
+def cross_product(patterns: int) -> str:
+    """A COUNT over ``patterns`` copies of ``?s ?p ?o``: 4**patterns rows on DATA, so as slow as asked."""
+    return "SELECT (COUNT(*) AS ?n) WHERE { " + " . ".join(f"?s{i} ?p{i} ?o{i}" for i in range(patterns)) + " }"
+
+
+def run_async(loop: str, coroutine_factory: object) -> object:
+    with asyncio.Runner(loop_factory=LOOPS[loop]) as runner:
+        return runner.run(coroutine_factory())  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("loop", sorted(LOOPS))
+def test_execute_async_answers_and_fails_as_execute_does(pool: WorkerPool, loop: str) -> None:
+    query = "SELECT ?s ?label WHERE { ?s ?p ?label }"
+    expected = pool.execute(query, results_type=JSON, graph_type=None,
+                            substitutions={"label": ox.Literal("Genève", language="fr")})  # fmt: skip
+
+    async def calls() -> list[object]:
+        answers: list[object] = []
+        for _ in range(3):  # the same worker again and again: its pipe must stay usable
+            answers.append(await pool.execute_async(query, results_type=JSON, graph_type=None,
+                                                    substitutions={"label": ox.Literal("Genève", language="fr")}))
+        for bad, error in (("SELECT nonsense", QueryError), ("SELECT * WHERE { ?s ?p ?o }", ResultTooLarge)):
+            with pytest.raises(error):
+                await pool.execute_async(bad, results_type=JSON, graph_type=None)
+        answers.append(await pool.execute_async(f"DESCRIBE <{EX}b>", results_type=JSON, graph_type=TURTLE))
+        return answers
+
+    *selects, graph = run_async(loop, calls)  # type: ignore[misc]
+    assert all(answer == expected for answer in selects)
+    assert graph.is_graph and b"knows" in graph.body
+
+
+@pytest.mark.parametrize("loop", sorted(LOOPS))
+def test_execute_async_stops_a_runaway_at_its_deadline(pool: WorkerPool, loop: str) -> None:
+    timeouts_before = pool.stats().timeouts_total
+
+    async def runaway() -> None:
+        await pool.execute_async(cross_product(16), results_type=JSON, graph_type=None, deadline_s=0.5)
+
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout, match="deadline of 0.5 s"):
+        run_async(loop, runaway)
+    assert time.monotonic() - started < 5
+    assert pool.stats().timeouts_total == timeouts_before + 1
+    assert pool.execute("ASK { ?s ?p ?o }", results_type=JSON, graph_type=None).body.endswith(b"true}")
+
+
+def test_execute_async_reads_a_big_answer_in_a_thread(pool: WorkerPool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pool_module, "_INLINE_BODY_BYTES", 10)
+    query = f"SELECT ?o WHERE {{ <{EX}a> ?p ?o }} ORDER BY ?o"
+    expected = pool.execute(query, results_type=JSON, graph_type=None)
+    assert len(expected.body) > 10
+    assert run_async("uvloop", lambda: pool.execute_async(query, results_type=JSON, graph_type=None)) == expected
+
+
+@pytest.mark.parametrize("loop", sorted(LOOPS))
+def test_an_abandoned_async_query_gives_its_worker_back(pool: WorkerPool, loop: str) -> None:
+    async def abandon() -> None:
+        task = asyncio.ensure_future(pool.execute_async(cross_product(11), results_type=JSON, graph_type=None))
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    run_async(loop, abandon)
+    # the one worker finishes (or is stopped at the deadline) in the background, then answers again
+    assert pool.execute("ASK { ?s ?p ?o }", results_type=JSON, graph_type=None).body.endswith(b"true}")
+    deadline = time.monotonic() + 10
+    while pool.stats().in_flight and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pool.stats().in_flight == 0 and pool.stats().workers_ready == 1
 
 
 def test_doctests() -> None:

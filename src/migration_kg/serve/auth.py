@@ -17,7 +17,7 @@ from fastapi import Request
 from ..errors import Forbidden, StoreError, Unauthorized
 from ..settings import Settings
 from ..store import WritableGraphStore
-from .dependencies import get_store
+from .dependencies import store_of
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def writable_store(request: Request) -> WritableGraphStore:
     Raises:
         StoreError: no store is loaded, or the served store is read-only (503).
     """
-    store = get_store(request)
+    store = store_of(request)
     if not isinstance(store, WritableGraphStore):
         raise StoreError("the served store does not take writes")
     return store

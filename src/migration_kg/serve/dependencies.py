@@ -1,12 +1,16 @@
 """Shared FastAPI dependencies. Everything comes from ``app.state``, which ``create_app`` fills.
 
 Tests swap the store or the settings with ``app.dependency_overrides[get_store] = …``.
+
+The dependencies are ``async def`` because none of them blocks (attribute reads, a
+non-blocking semaphore): FastAPI calls a plain ``def`` dependency in its thread pool, a hop
+that costs more than the dependency itself on every request.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 from fastapi import Request
 
@@ -16,13 +20,13 @@ from ..store import GraphStore
 from .executor import QueryExecutor
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_store(request: Request) -> GraphStore:
+def store_of(request: Request) -> GraphStore:
     """The served store.
 
     Raises:
@@ -36,7 +40,16 @@ def get_store(request: Request) -> GraphStore:
     return store
 
 
-def get_executor(request: Request) -> QueryExecutor:
+async def get_store(request: Request) -> GraphStore:
+    """The served store, as a dependency (see :func:`store_of`).
+
+    Raises:
+        StoreError: no build is loaded yet (503).
+    """
+    return store_of(request)
+
+
+def executor_of(request: Request) -> QueryExecutor:
     """The query executor (worker processes for a served build, in-process for an injected store).
 
     Raises:
@@ -48,7 +61,16 @@ def get_executor(request: Request) -> QueryExecutor:
     return executor
 
 
-def query_slot(request: Request) -> Iterator[None]:
+async def get_executor(request: Request) -> QueryExecutor:
+    """The query executor, as a dependency (see :func:`executor_of`).
+
+    Raises:
+        StoreError: no build is loaded yet, or the workers did not start (503).
+    """
+    return executor_of(request)
+
+
+async def query_slot(request: Request) -> AsyncIterator[None]:
     """Hold one of ``Settings.max_concurrent_queries`` slots for the length of the request
     (writes; queries are admitted by the query executor instead).
 

@@ -16,6 +16,7 @@ import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from ..errors import QueryError, QueryRejected
@@ -44,7 +45,8 @@ FORBIDDEN = {
 _TOKEN = re.compile(
     r"""
       (?P<skip>
-          \#[^\r\n]*                                   # comment
+          \s+                                         # white space, in one match
+        | \#[^\r\n]*                                   # comment
         | '''(?:[^'\\]|\\.|'(?!''))*'''                # long strings
         | \"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
         | '(?:[^'\\\r\n]|\\.)*'                        # short strings
@@ -64,6 +66,11 @@ _TOKEN = re.compile(
 
 _OPENERS, _CLOSERS = frozenset("{(["), frozenset("})]")
 
+#: Texts up to this many characters have their scans cached (clients repeat their queries;
+#: the cache holds at most ``_CACHED_SCANS`` of them, so a few MB).
+_CACHE_TEXT_CHARS = 8192
+_CACHED_SCANS = 512
+
 
 def nesting_depth(text: str, *, stop_above: int | None = None) -> int:
     """The deepest nesting of ``{``, ``(`` and ``[`` in ``text``, brackets inside strings, IRIs
@@ -76,6 +83,12 @@ def nesting_depth(text: str, *, stop_above: int | None = None) -> int:
     >>> nesting_depth("SELECT * { ?s ?p '{{{' FILTER((?x < 3)) } # (((")
     3
     """
+    if len(text) <= _CACHE_TEXT_CHARS:
+        return _cached_nesting_depth(text, stop_above)
+    return _nesting_depth(text, stop_above)
+
+
+def _nesting_depth(text: str, stop_above: int | None) -> int:
     depth = deepest = 0
     for match in _TOKEN.finditer(text):
         char = match.group("other")
@@ -90,6 +103,9 @@ def nesting_depth(text: str, *, stop_above: int | None = None) -> int:
         elif char in _CLOSERS and depth > 0:
             depth -= 1
     return deepest
+
+
+_cached_nesting_depth = lru_cache(maxsize=_CACHED_SCANS)(_nesting_depth)
 
 
 def check_nesting(text: str, *, limit: int) -> None:
@@ -135,6 +151,12 @@ def scan(text: str) -> QueryShape:
     >>> scan("PREFIX service: <x> ASK { service:a ?service :SERVICE }").form
     <QueryForm.ASK: 'ASK'>
     """
+    if len(text) <= _CACHE_TEXT_CHARS:
+        return _cached_scan(text)
+    return _scan(text)
+
+
+def _scan(text: str) -> QueryShape:
     form: QueryForm | None = None
     keywords: set[str] = set()
     for match in _TOKEN.finditer(text):
@@ -147,6 +169,9 @@ def scan(text: str) -> QueryShape:
             form = QueryForm[keyword]
     services = tuple(service_endpoints(text)) if "SERVICE" in keywords else ()
     return QueryShape(form=form, keywords=frozenset(keywords), services=services)
+
+
+_cached_scan = lru_cache(maxsize=_CACHED_SCANS)(_scan)
 
 
 def check_allowed(shape: QueryShape, *, allowed_services: Collection[str] = ()) -> None:

@@ -9,27 +9,39 @@ preloads the worker module, so a new worker costs a fork plus loading the dump. 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
+import os
 import shutil
 import signal
 import tempfile
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
 from .. import errors
 from ..errors import MigrationKGError, QueryCrashed, QueryTimeout, StoreError
-from ..store import GraphStore
+from ..store import GraphStore, QueryDataset
 from .executor import BaseExecutor, ExecutorStats, Limits
 from .worker import QueryAnswer, QueryJob, worker_main
 
 logger = logging.getLogger(__name__)
+
+#: Answers up to this size are read on the event loop (the worker writes them at memory speed);
+#: larger ones are read in a thread, so the loop never waits for a big copy.
+_INLINE_BODY_BYTES = 1 << 20
+#: Query texts up to this size are sent from the event loop (a pipe holds 64 KiB unread).
+_INLINE_TEXT_CHARS = 16_384
+
 
 @dataclass(eq=False)
 class _Worker:
@@ -157,17 +169,104 @@ class WorkerPool(BaseExecutor):
             worker.conn.send(job)
             if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
                 self._lose(worker, "timeouts")
-                raise QueryTimeout(f"the query ran past its deadline of {deadline_s:g} s and was stopped")
+                raise _timeout(deadline_s)
             reply = worker.conn.recv()
+            body = worker.conn.recv_bytes() if reply[0] == "ok" else b""
         except (EOFError, OSError):
-            code = self._lose(worker, "crashes")
-            raise QueryCrashed(
-                f"the query engine died while running this query ({_exit_reason(code)}); it was restarted"
-            ) from None
+            raise _crashed(self._lose(worker, "crashes")) from None
         finally:
             self._count("in_flight", -1)
         self._checkin(worker)
-        return _unpack(reply)
+        return _unpack(reply, body)
+
+    async def execute_async(
+        self,
+        text: str,
+        *,
+        results_type: str | None,
+        graph_type: str | None,
+        substitutions: Mapping[str, Any] | None = None,
+        dataset: QueryDataset | None = None,
+        default_graph_as_union: bool = True,
+        base_iri: str | None = None,
+        deadline_s: float | None = None,
+    ) -> QueryAnswer:
+        """:meth:`execute` from the event loop: with an idle worker at hand, the job is sent and
+        the answer awaited on the loop itself (no thread); waiting for a busy pool, killing a
+        worker and reading a big answer happen in the thread pool. Same answer and errors."""
+        job = self._job(text, results_type, graph_type, substitutions, dataset, default_graph_as_union, base_iri)
+        deadline_s = deadline_s or self.limits.deadline_s
+        with self._admitted():
+            deadline = time.monotonic() + deadline_s
+            worker = self._try_checkout() if len(text) <= _INLINE_TEXT_CHARS else None
+            if worker is None:  # every worker busy (or a long text): the blocking path, in a thread
+                return await run_in_threadpool(self._run, job, deadline, deadline_s)
+            return await self._run_on_loop(worker, job, deadline, deadline_s)
+
+    async def _run_on_loop(self, worker: _Worker, job: QueryJob, deadline: float, deadline_s: float) -> QueryAnswer:
+        handed_off = False
+        try:
+            try:
+                worker.conn.send(job)
+                try:
+                    readable = await _readable(worker.conn, deadline - time.monotonic())
+                except asyncio.CancelledError:  # the request was abandoned: a thread finishes with this worker
+                    handed_off = True
+                    threading.Thread(
+                        target=self._drain, args=(worker, deadline), name="mkg-worker-drain", daemon=True
+                    ).start()
+                    raise
+                if not readable:
+                    await run_in_threadpool(self._lose, worker, "timeouts")
+                    raise _timeout(deadline_s)
+                reply = worker.conn.recv()
+                body = b""
+                if reply[0] == "ok":
+                    body = worker.conn.recv_bytes() if reply[3] <= _INLINE_BODY_BYTES else await self._read_big(worker)
+            except (EOFError, OSError):
+                raise _crashed(await run_in_threadpool(self._lose, worker, "crashes")) from None
+        finally:
+            if not handed_off:
+                self._count("in_flight", -1)
+        if not self._return(worker):
+            await run_in_threadpool(self._stop, worker)
+        return _unpack(reply, body)
+
+    async def _read_big(self, worker: _Worker) -> bytes:
+        """Read a big answer in a thread; if the request is abandoned meanwhile, the worker is put back once it is read."""
+        reading = asyncio.ensure_future(run_in_threadpool(worker.conn.recv_bytes))
+        try:
+            return await asyncio.shield(reading)
+        except asyncio.CancelledError:
+            reading.add_done_callback(lambda _: self._return_or_stop_in_background(worker))
+            raise
+
+    def _return_or_stop_in_background(self, worker: _Worker) -> None:
+        if not self._return(worker):
+            threading.Thread(target=self._stop, args=(worker,), name="mkg-worker-stop", daemon=True).start()
+
+    def _drain(self, worker: _Worker, deadline: float) -> None:
+        """Wait (in a thread) for the answer nobody waits for any more, then reuse the worker, or kill it at the deadline."""
+        try:
+            if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
+                self._lose(worker, "timeouts")
+                return
+            if worker.conn.recv()[0] == "ok":
+                worker.conn.recv_bytes()
+        except (EOFError, OSError):
+            self._lose(worker, "crashes")
+            return
+        finally:
+            self._count("in_flight", -1)
+        self._checkin(worker)
+
+    def _try_checkout(self) -> _Worker | None:
+        """An idle, live worker of the current data (counted in flight), or None without waiting."""
+        with self._cond:
+            if self._closed or not self._idle or not self._idle[0].process.is_alive():
+                return None  # the blocking path handles shut-down, waiting and dead workers
+            self._counts["in_flight"] += 1
+            return self._idle.popleft()
 
     def _checkout(self, deadline: float, deadline_s: float) -> _Worker:
         with self._cond:
@@ -189,12 +288,17 @@ class WorkerPool(BaseExecutor):
                 self._waiting -= 1
 
     def _checkin(self, worker: _Worker) -> None:
+        if not self._return(worker):
+            self._stop(worker)
+
+    def _return(self, worker: _Worker) -> bool:
+        """Put ``worker`` back among the idle ones; False if it serves old data or the pool is closed (stop it)."""
         with self._cond:
             if not self._closed and worker.generation == self._generation:
                 self._idle.append(worker)
                 self._cond.notify()
-                return
-        self._stop(worker)
+                return True
+        return False
 
     def _lose(self, worker: _Worker, reason: str) -> int | None:
         """Kill ``worker`` (timed out or died) and start its replacement in the background."""
@@ -270,10 +374,42 @@ class WorkerPool(BaseExecutor):
         worker.conn.close()
 
 
-def _unpack(reply: tuple[Any, ...]) -> QueryAnswer:
+async def _readable(conn: Connection, timeout: float) -> bool:
+    """Wait on the event loop until ``conn`` has something to read (True) or ``timeout`` seconds pass (False)."""
+    if conn.poll():
+        return True
+    if timeout <= 0:
+        return False
+    loop = asyncio.get_running_loop()
+    ready = loop.create_future()
+    fd = conn.fileno()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(True)
+
+    loop.add_reader(fd, wake)
+    try:
+        await asyncio.wait_for(ready, timeout)
+        return True
+    except TimeoutError:
+        return False
+    finally:
+        loop.remove_reader(fd)
+        os.set_blocking(fd, True)  # uvloop makes a watched fd non-blocking; Connection.recv needs it blocking
+
+
+def _timeout(deadline_s: float) -> QueryTimeout:
+    return QueryTimeout(f"the query ran past its deadline of {deadline_s:g} s and was stopped")
+
+
+def _crashed(code: int | None) -> QueryCrashed:
+    return QueryCrashed(f"the query engine died while running this query ({_exit_reason(code)}); it was restarted")
+
+
+def _unpack(reply: tuple[Any, ...], body: bytes) -> QueryAnswer:
     if reply[0] == "ok":
-        result: QueryAnswer = reply[1]
-        return result
+        return QueryAnswer(body, reply[1], reply[2])
     if reply[0] == "error":
         kind = getattr(errors, reply[1], None)
         if isinstance(kind, type) and issubclass(kind, MigrationKGError):

@@ -180,8 +180,10 @@ def worker_main(conn: Connection, dump: str) -> None:
     """The loop of one worker process: load ``dump`` into memory, then answer jobs until told to stop.
 
     Messages: it sends ``("ready", quads)`` or ``("failed", message)`` once, then for each
-    :class:`QueryJob` received ``("ok", QueryAnswer)``, ``("error", class name, message)`` for
-    a :class:`MigrationKGError`, or ``("bug", description)``. ``None`` or a closed pipe ends it.
+    :class:`QueryJob` received ``("ok", media_type, is_graph, body length)`` followed by the
+    body as raw bytes (``send_bytes``: no pickling, and the parent knows its size before
+    reading it), ``("error", class name, message)`` for a :class:`MigrationKGError`, or
+    ``("bug", description)``. ``None`` or a closed pipe ends it.
     """
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server; it stops us
@@ -199,13 +201,15 @@ def worker_main(conn: Connection, dump: str) -> None:
         if job is None:
             return
         try:
-            reply: tuple[Any, ...] = ("ok", answer(store, job))
+            result = answer(store, job)
         except MigrationKGError as exc:
-            reply = ("error", type(exc).__name__, str(exc))
+            conn.send(("error", type(exc).__name__, str(exc)))
         except Exception as exc:  # a bug: the parent answers 500 and logs it; this worker goes on
             logger.exception("query worker failed")
-            reply = ("bug", f"{type(exc).__name__}: {exc}")
-        conn.send(reply)
+            conn.send(("bug", f"{type(exc).__name__}: {exc}"))
+        else:
+            conn.send(("ok", result.media_type, result.is_graph, len(result.body)))
+            conn.send_bytes(result.body)
 
 
 class _CapExceeded(Exception):

@@ -11,31 +11,37 @@
 Queries run in the query executor (``serve.executor``): worker processes that parse,
 evaluate and serialise under a deadline and the result caps, so the handler only relays
 bytes. Text nested deeper than ``Settings.max_query_nesting`` is refused before any parser
-sees it. Handlers are plain ``def``: FastAPI runs them in its thread pool, so waiting for a
-worker never blocks the event loop. Only reading the body is async (``dependencies.request_body``).
+sees it. The handlers are ``async``: a query of up to ``_INLINE_CHARS`` characters is checked
+(``guard``'s scans are cached) and handed to a worker from the event loop, whose answer is
+awaited there too (``executor.execute_async``), which saves a thread-pool hop per request.
+Longer texts, updates and the service description run in the thread pool, so nothing slow
+ever runs on the event loop.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from ...errors import URITooLong
 from ...settings import Settings
 from ...store import GraphStore
 from .. import guard, protocol
-from ..dependencies import get_executor, get_settings, get_store, request_body
-from ..executor import QueryExecutor
+from ..dependencies import executor_of, get_settings, get_store, request_body
 from ..formats import HTML, RDF_OFFERS, negotiate_query, write_graph
 from ..negotiation import Offer, negotiate
 from ..service_description import describe_service, service_page
+from ..worker import QueryAnswer
 from . import update
 
 router = APIRouter(tags=["SPARQL protocol"])
 
 SPARQL_PATH = "/sparql"
+#: Requests whose query string or body is at most this long are handled on the event loop.
+_INLINE_CHARS = 8192
 _SERVICE_DESCRIPTION_OFFERS = (*RDF_OFFERS, HTML)
 
 StoreDep = Annotated[GraphStore, Depends(get_store)]
@@ -44,7 +50,7 @@ BodyDep = Annotated[bytes, Depends(request_body)]
 
 
 @router.get(SPARQL_PATH, summary="Query by GET, or read the service description")
-def sparql_get(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+async def sparql_get(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     """Answer ``GET /sparql``: a query if ``query=`` is given, else the service description.
 
     Raises:
@@ -52,14 +58,20 @@ def sparql_get(request: Request, store: StoreDep, settings: SettingsDep) -> Resp
         ResultTooLarge (422), Overloaded (429), QueryTimeout, QueryCrashed, StoreError (503).
     """
     limit = settings.max_request_bytes
-    if len(request.url.query) > limit:  # the same bound as a POST body
+    size = len(request.scope.get("query_string", b""))
+    if size > limit:  # the same bound as a POST body
         raise URITooLong(f"the query string is over the limit of {limit} bytes; send the query with POST")
-    operation = protocol.from_get(request.query_params.multi_items())
-    return _dispatch(request, operation, store, settings)
+    if size > _INLINE_CHARS:
+        return await run_in_threadpool(_get, request, store, settings)
+    return await _dispatch(request, protocol.from_get(request.query_params.multi_items()), store, settings)
+
+
+def _get(request: Request, store: GraphStore, settings: Settings) -> Response:
+    return _dispatch_sync(request, protocol.from_get(request.query_params.multi_items()), store, settings)
 
 
 @router.post(SPARQL_PATH, summary="Query by POST (form or direct)")
-def sparql_post(
+async def sparql_post(
     request: Request, body: BodyDep, store: StoreDep, settings: SettingsDep
 ) -> Response:
     """Answer ``POST /sparql`` with a form (``query=``/``update=``) or a direct query/update body.
@@ -68,13 +80,32 @@ def sparql_post(
         UnsupportedMediaType (415), PayloadTooLarge (413), QueryError (400),
         QueryRejected (403), NotAcceptable (406), StoreError (503).
     """
-    operation = protocol.from_post(
-        request.headers.get("content-type"), body, request.query_params.multi_items()
-    )
-    return _dispatch(request, operation, store, settings)
+    if len(body) + len(request.scope.get("query_string", b"")) > _INLINE_CHARS:
+        return await run_in_threadpool(_post, request, body, store, settings)
+    return await _dispatch(request, _post_operation(request, body), store, settings)
 
 
-def _dispatch(
+def _post(request: Request, body: bytes, store: GraphStore, settings: Settings) -> Response:
+    return _dispatch_sync(request, _post_operation(request, body), store, settings)
+
+
+def _post_operation(request: Request, body: bytes) -> protocol.ProtocolRequest:
+    return protocol.from_post(request.headers.get("content-type"), body, request.query_params.multi_items())
+
+
+async def _dispatch(
+    request: Request, operation: protocol.ProtocolRequest, store: GraphStore, settings: Settings
+) -> Response:
+    """A short query runs from the event loop; anything else goes to the thread pool (:func:`_dispatch_sync`)."""
+    if operation.operation is not protocol.Operation.QUERY or len(operation.text) > _INLINE_CHARS:
+        return await run_in_threadpool(_dispatch_sync, request, operation, store, settings)
+    guard.check_nesting(operation.text, limit=settings.max_query_nesting)
+    executor = executor_of(request)
+    answer = await executor.execute_async(operation.text, **_query_arguments(request, operation, settings))
+    return _answer_response(answer)
+
+
+def _dispatch_sync(
     request: Request, operation: protocol.ProtocolRequest, store: GraphStore, settings: Settings
 ) -> Response:
     if operation.operation is protocol.Operation.SERVICE_DESCRIPTION:
@@ -82,26 +113,33 @@ def _dispatch(
     guard.check_nesting(operation.text, limit=settings.max_query_nesting)  # before any parser runs
     if operation.operation is protocol.Operation.UPDATE:
         return _update(request, operation, settings)
-    return _query(request, operation, get_executor(request), settings)
+    executor = executor_of(request)
+    return _answer_response(executor.execute(operation.text, **_query_arguments(request, operation, settings)))
 
 
-def _query(
-    request: Request, operation: protocol.ProtocolRequest, executor: QueryExecutor, settings: Settings
-) -> Response:
+def _query_arguments(request: Request, operation: protocol.ProtocolRequest, settings: Settings) -> dict[str, Any]:
+    """The executor's keyword arguments for a query: its formats, dataset and base.
+
+    Raises:
+        QueryRejected (403): LOAD or a SERVICE that is not allowed.
+        NotAcceptable (406): no format for this query form matches the Accept header.
+    """
     shape = guard.scan(operation.text)
     guard.check_allowed(shape, allowed_services=settings.service_allowlist)
     results_offer, graph_offer = negotiate_query(
         request.headers.get("accept"), shape.form, format_override=operation.format
     )
-    answer = executor.execute(
-        operation.text,
-        results_type=results_offer.media_type if results_offer else None,
-        graph_type=graph_offer.media_type if graph_offer else None,
-        dataset=operation.dataset,
+    return {
+        "results_type": results_offer.media_type if results_offer else None,
+        "graph_type": graph_offer.media_type if graph_offer else None,
+        "dataset": operation.dataset,
         # with FROM/FROM NAMED the query picks its dataset; a union would override it
-        default_graph_as_union=not shape.has_dataset_clause,
-        base_iri=settings.base_iri,
-    )
+        "default_graph_as_union": not shape.has_dataset_clause,
+        "base_iri": settings.base_iri,
+    }
+
+
+def _answer_response(answer: QueryAnswer) -> Response:
     return Response(answer.body, media_type=answer.content_type, headers={"Vary": "Accept"})
 
 
