@@ -34,6 +34,7 @@ from .namespaces import DEFAULT_BASE
 
 _HEADER = re.compile(r"^#\s*(?P<key>title|description|param|cq):\s*(?P<value>.*)$")
 _VARNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_QUERY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # a URL path segment as it is
 _DEFAULT = re.compile(r"\(default:\s*(?P<value>.+?)\)\s*$")
 #: Request parameters every named query takes besides its own (the result format).
 RESERVED_PARAMS = frozenset({"format"})
@@ -256,6 +257,8 @@ def rewrite_base_iris(text: str, from_base: str, to_base: str) -> str:
 
 
 def _parse(path: Path, text: str) -> NamedQuery:
+    if not _QUERY_NAME.match(path.stem):
+        raise ConfigError("a query file name may only hold letters, digits, '-', '_' and '.'", source=str(path))
     meta: dict[str, str] = {}
     params: list[Param] = []
     for lineno, line in enumerate(text.splitlines(), 1):
