@@ -37,6 +37,22 @@ def test_query_prints_a_table_and_json(built) -> None:  # type: ignore[no-untype
     assert ask.stdout.strip() == "true"
 
 
+def test_query_binds_the_header_parameters(built) -> None:  # type: ignore[no-untyped-def]
+    settings, _ = built
+    cq61 = ("query", "queries/cq61-ecuador-documents.rq", "--data", str(settings.data_dir), "--format", "csv")
+    ecuador = _run(*cq61)
+    assert ecuador.returncode == 0, ecuador.stderr
+    states = {line.rsplit(",", 1)[1] for line in ecuador.stdout.splitlines()[1:]}
+    assert states == {"https://w3id.org/migration-kg/id/state/ECU"}  # the declared default
+    germany = _run(*cq61, "--param", "state=https://w3id.org/migration-kg/id/state/DEU")
+    assert {line.rsplit(",", 1)[1] for line in germany.stdout.splitlines()[1:]} == {
+        "https://w3id.org/migration-kg/id/state/DEU"
+    }
+    for bad, named in (("state=not an IRI", "'state'"), ("colour=red", "'colour'"), ("state", "NAME=VALUE")):
+        result = _run(*cq61, "--param", bad)
+        assert result.returncode == 1 and named in result.stderr
+
+
 def test_bad_document_fails_the_build_and_keeps_the_served_graph(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     settings, _ = built
     before = current_build(settings.data_dir)

@@ -372,6 +372,12 @@ def test_bad_headers_fail_at_load_time_naming_the_file(tmp_path: Path, header: s
     assert "bad.rq" in str(info.value)
 
 
+def test_a_query_name_must_be_a_plain_path_segment(tmp_path: Path) -> None:
+    (tmp_path / "who chaired?.rq").write_text("# title: t\nASK {}\n", "utf-8")
+    with pytest.raises(ConfigError, match="who chaired"):
+        load_queries(tmp_path)
+
+
 def test_a_bad_query_file_stops_the_app_from_being_created(tmp_path: Path) -> None:
     (tmp_path / "broken.rq").write_text("# title: t\nSELECT WHERE {\n", "utf-8")
     (tmp_path / "param.rq").write_text("# title: t\n# param: x iri\nSELECT ?x { ?x ?p ?o }\n", "utf-8")

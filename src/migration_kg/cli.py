@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import MigrationKGError
+from .errors import MigrationKGError, QueryError
 from .settings import Settings
 
 
@@ -94,9 +94,21 @@ def cmd_query(args: argparse.Namespace) -> int:
     """Run a SPARQL query file (or - for standard input) against the current build."""
     import pyoxigraph as ox
 
+    from .namespaces import DEFAULT_BASE
+    from .queries import NamedQuery, read_header, rewrite_base_iris
+
     settings = _settings(args)
     text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
-    result = _open_store(settings).query(text)
+    text = rewrite_base_iris(text, DEFAULT_BASE, settings.base_iri)  # as the server loads named queries
+    _, params = read_header(text, source=args.file)
+    values: list[tuple[str, str]] = []
+    for item in args.params:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise QueryError(f"--param takes NAME=VALUE, got {item!r}")
+        values.append((name, value))
+    bindings = NamedQuery(Path(args.file).stem, text, "", params=params).bindings(values)
+    result = _open_store(settings).query(text, substitutions=bindings)
     if isinstance(result, ox.QueryBoolean):
         print(json.dumps({"boolean": bool(result)}) if args.format == "json" else str(bool(result)).lower())
         return 0
@@ -154,6 +166,8 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("file", help="a .rq file, or - for standard input")
     q.add_argument("--format", choices=("table", "json", "csv"), default="table")
     q.add_argument("--data", dest="data_dir")
+    q.add_argument("--param", dest="params", action="append", default=[], metavar="NAME=VALUE",
+                   help="a value for a '# param:' of the query file (repeatable; the others take their defaults)")
     q.set_defaults(func=cmd_query)
     i = sub.add_parser("ingest", help="add documents to the corpus and rebuild (same content: no-op)")
     i.add_argument("paths", nargs="+", help=".txt, .md, .html or .pdf files")

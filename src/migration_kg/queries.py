@@ -34,6 +34,7 @@ from .namespaces import DEFAULT_BASE
 
 _HEADER = re.compile(r"^#\s*(?P<key>title|description|param|cq):\s*(?P<value>.*)$")
 _VARNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_QUERY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # a URL path segment as it is
 _DEFAULT = re.compile(r"\(default:\s*(?P<value>.+?)\)\s*$")
 #: Request parameters every named query takes besides its own (the result format).
 RESERVED_PARAMS = frozenset({"format"})
@@ -256,6 +257,25 @@ def rewrite_base_iris(text: str, from_base: str, to_base: str) -> str:
 
 
 def _parse(path: Path, text: str) -> NamedQuery:
+    if not _QUERY_NAME.match(path.stem):
+        raise ConfigError("a query file name may only hold letters, digits, '-', '_' and '.'", source=str(path))
+    meta, params = read_header(text, source=str(path))
+    if "title" not in meta:
+        raise ConfigError("query file lacks a '# title:' header line", source=str(path), line=1)
+    query = NamedQuery(path.stem, text, meta["title"], meta.get("description", ""), params, meta.get("cq"))
+    _check_bindable(query, path)
+    return query
+
+
+def read_header(text: str, *, source: str) -> tuple[dict[str, str], tuple[Param, ...]]:
+    """The header of a query text: ``title``/``description``/``cq`` values and the declared parameters.
+
+    Raises:
+        ConfigError: a malformed ``# param:`` line (names ``source`` and the line).
+
+    >>> read_header("# title: t\\n# param: n integer  a count (default: 2)\\nASK {}", source="x")[1]
+    (Param(name='n', kind='integer', required=False, description='a count', default='2'),)
+    """
     meta: dict[str, str] = {}
     params: list[Param] = []
     for lineno, line in enumerate(text.splitlines(), 1):
@@ -265,24 +285,20 @@ def _parse(path: Path, text: str) -> NamedQuery:
         if not m:
             continue
         if m["key"] == "param":
-            params.append(_parse_param(m["value"], path, lineno, params))
+            params.append(_parse_param(m["value"], source, lineno, params))
         else:
             meta[m["key"]] = m["value"].strip()
-    if "title" not in meta:
-        raise ConfigError("query file lacks a '# title:' header line", source=str(path), line=1)
-    query = NamedQuery(path.stem, text, meta["title"], meta.get("description", ""), tuple(params), meta.get("cq"))
-    _check_bindable(query, path)
-    return query
+    return meta, tuple(params)
 
 
-def _parse_param(value: str, path: Path, lineno: int, earlier: list[Param]) -> Param:
+def _parse_param(value: str, source: str, lineno: int, earlier: list[Param]) -> Param:
     parts = value.split(None, 2)
     kinds = "|".join(k.value for k in ParamKind)
     if len(parts) < 2 or parts[1] not in {k.value for k in ParamKind}:
-        raise ConfigError(f"param needs 'name kind [description]' with kind {kinds}", source=str(path), line=lineno)
+        raise ConfigError(f"param needs 'name kind [description]' with kind {kinds}", source=source, line=lineno)
     name, kind = parts[0], ParamKind(parts[1])
     if not _VARNAME.match(name) or name in RESERVED_PARAMS or any(p.name == name for p in earlier):
-        raise ConfigError(f"param name {name!r} is not a free SPARQL variable name", source=str(path), line=lineno)
+        raise ConfigError(f"param name {name!r} is not a free SPARQL variable name", source=source, line=lineno)
     rest = parts[2].strip() if len(parts) > 2 else ""
     default_match = _DEFAULT.search(rest)
     default = default_match["value"].strip() if default_match else None
@@ -290,7 +306,7 @@ def _parse_param(value: str, path: Path, lineno: int, earlier: list[Param]) -> P
         try:
             to_term(kind, default)
         except ValueError as exc:
-            raise ConfigError(f"param {name!r} has a bad default: {exc}", source=str(path), line=lineno) from exc
+            raise ConfigError(f"param {name!r} has a bad default: {exc}", source=source, line=lineno) from exc
     required = rest.split(None, 1)[0] == "required" if rest else False
     description = _DEFAULT.sub("", rest.removeprefix("required") if required else rest).strip()
     return Param(name, kind.value, required, description, default)
