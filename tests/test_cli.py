@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import shutil
 import subprocess
@@ -42,10 +44,10 @@ def test_query_binds_the_header_parameters(built) -> None:  # type: ignore[no-un
     cq61 = ("query", "queries/cq61-ecuador-documents.rq", "--data", str(settings.data_dir), "--format", "csv")
     ecuador = _run(*cq61)
     assert ecuador.returncode == 0, ecuador.stderr
-    states = {line.rsplit(",", 1)[1] for line in ecuador.stdout.splitlines()[1:]}
+    states = {row["state"] for row in csv.DictReader(io.StringIO(ecuador.stdout))}
     assert states == {"https://w3id.org/migration-kg/id/state/ECU"}  # the declared default
     germany = _run(*cq61, "--param", "state=https://w3id.org/migration-kg/id/state/DEU")
-    assert {line.rsplit(",", 1)[1] for line in germany.stdout.splitlines()[1:]} == {
+    assert {row["state"] for row in csv.DictReader(io.StringIO(germany.stdout))} == {
         "https://w3id.org/migration-kg/id/state/DEU"
     }
     for bad, named in (("state=not an IRI", "'state'"), ("colour=red", "'colour'"), ("state", "NAME=VALUE")):
