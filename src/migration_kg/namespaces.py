@@ -8,6 +8,9 @@ base; the store stage rewrites them when ``Settings.base_iri`` differs.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
 from rdflib import Namespace
 from rdflib.namespace import (
     DCAT,
@@ -58,6 +61,28 @@ PREFIXES: dict[str, str] = {
     "sdg": str(SDG),
     "wd": str(WD),
 }
+
+
+_LONGEST_FIRST = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
+
+
+def prefixed_name(iri: str, *, prefixes: Mapping[str, str] = PREFIXES, local: re.Pattern[str] | None = None) -> str | None:
+    """``iri`` as ``prefix:local`` under the longest namespace of ``prefixes`` it starts with, else None.
+
+    ``local``, if given, is a pattern the local part must match (e.g. a Turtle-safe name);
+    an empty local part never matches.
+
+    >>> prefixed_name("https://w3id.org/migration-kg/ontology#State")
+    'mkg:State'
+    >>> prefixed_name("http://example.org/x") is None
+    True
+    """
+    ordered = _LONGEST_FIRST if prefixes is PREFIXES else sorted(prefixes.items(), key=lambda kv: -len(kv[1]))
+    for prefix, namespace in ordered:
+        rest = iri[len(namespace):]
+        if iri.startswith(namespace) and rest and (local is None or local.match(rest)):
+            return f"{prefix}:{rest}"
+    return None
 
 
 def data_iri(path: str, base: str = DEFAULT_BASE) -> str:

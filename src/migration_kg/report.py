@@ -26,21 +26,15 @@ from . import corpus as corpus_stage
 from .errors import ReasonerError, ValidationFailed
 from .extract import Fact, extract, sentence_spans
 from .mapping import MENTION_RULE
-from .namespaces import DEFAULT_BASE, MKG, PREFIXES, RDF, RDFS, graph_iri
+from .namespaces import DEFAULT_BASE, MKG, RDF, RDFS, graph_iri, prefixed_name
 from .rules import RuleSet, load_rules
 from .settings import Settings
 from .validate import ValidationReport, ValidationResult
 
-_CURIES = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
-
 
 def curie(node: Node) -> str:
     """``node`` as a prefixed name where a known prefix fits, else the IRI."""
-    text = str(node)
-    for prefix, ns in _CURIES:
-        if text.startswith(ns):
-            return f"{prefix}:{text[len(ns):]}"
-    return text
+    return prefixed_name(str(node)) or str(node)
 
 
 @dataclass

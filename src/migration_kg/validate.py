@@ -27,12 +27,12 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.term import Node
 
 from .errors import ConfigError, ValidationFailed
-from .namespaces import MKG, OA, PREFIXES
+from .namespaces import MKG, OA, PREFIXES, prefixed_name
 
 #: Namespace of our shapes (``mkgsh:Extraction-quote`` …).
 MKGSH = Namespace("https://w3id.org/migration-kg/shapes#")
 
-_SHORT = sorted({**PREFIXES, "mkgsh": str(MKGSH), "sh": str(SH)}.items(), key=lambda kv: -len(kv[1]))
+_SHORT = {**PREFIXES, "mkgsh": str(MKGSH), "sh": str(SH)}
 _LOCAL = re.compile(r"^[A-Za-z_][\w.-]*$")
 _BRACKETED = re.compile(r"<([^<>\s]+)>")
 _PATH_SUFFIX = {SH.zeroOrMorePath: "*", SH.oneOrMorePath: "+", SH.zeroOrOnePath: "?"}
@@ -291,7 +291,4 @@ def _compact(text: str) -> str:
 
 
 def _curie(iri: str) -> str:
-    for prefix, namespace in _SHORT:
-        if iri.startswith(namespace) and _LOCAL.match(iri[len(namespace):]):
-            return f"{prefix}:{iri[len(namespace):]}"
-    return f"<{iri}>"
+    return prefixed_name(iri, prefixes=_SHORT, local=_LOCAL) or f"<{iri}>"

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 
-from ..namespaces import PREFIXES
+from ..namespaces import prefixed_name
 from .describe import Description, Evidence, Extraction, Term, Value
 
 LABEL_PROPERTIES = (
@@ -75,9 +75,9 @@ class Site:
 
     def curie(self, iri: str) -> str:
         """``mkg:State``-style short form where a known prefix fits, else the IRI."""
-        for prefix, namespace in PREFIXES.items():
-            if iri.startswith(namespace) and len(iri) > len(namespace):
-                return f"{prefix}:{iri[len(namespace):]}"
+        short = prefixed_name(iri)
+        if short is not None:
+            return short
         if iri.startswith(self.base_iri):
             return iri[len(self.base_iri):]
         return iri
