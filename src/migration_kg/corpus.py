@@ -184,11 +184,14 @@ def load_corpus(corpus_dir: Path, *, skip_unreadable: bool = False) -> list[Docu
     Raises CorpusError naming every document that cannot be read (file and line or reason).
     """
     documents, errors = read_corpus(corpus_dir)
-    if skip_unreadable and documents:
-        return documents
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:  # name every unreadable document at once, not only the first
-        raise CorpusError(f"{len(errors)} documents cannot be read:\n" + "\n".join(f"  {e}" for e in errors),
-                          source=str(corpus_dir))
+    if errors and not (skip_unreadable and documents):
+        raise unreadable(errors, corpus_dir)
     return documents
+
+
+def unreadable(errors: list[CorpusError], corpus_dir: Path) -> CorpusError:
+    """One error naming every unreadable document at once (the error itself when there is one)."""
+    if len(errors) == 1:
+        return errors[0]
+    return CorpusError(f"{len(errors)} documents cannot be read:\n" + "\n".join(f"  {e}" for e in errors),
+                       source=str(corpus_dir))

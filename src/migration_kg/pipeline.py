@@ -88,7 +88,7 @@ def assemble(settings: Settings, corpus_dir: Path, report: BuildReport, *, skip_
     with _Timer(report, "corpus"):
         documents, unreadable = corpus_stage.read_corpus(corpus_dir)
         if unreadable and not (skip_unreadable and documents):
-            documents = corpus_stage.load_corpus(corpus_dir)  # raises, naming every unreadable document
+            raise corpus_stage.unreadable(unreadable, corpus_dir)
         report.skipped = [str(e) for e in unreadable]
     report.documents = [d.id for d in documents]
     report.sources = documents
