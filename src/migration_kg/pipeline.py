@@ -23,7 +23,7 @@ from . import corpus as corpus_stage
 from .errors import ReasonerError, ValidationFailed
 from .extract import Fact, extract
 from .namespaces import DEFAULT_BASE, RDF, RDFS, graph_iri
-from .rules import load_rules
+from .rules import RuleSet, load_rules
 from .settings import Settings
 from .validate import ValidationReport
 
@@ -78,13 +78,22 @@ class _Timer:
 Graphs = dict[str, Graph]
 
 
-def assemble(settings: Settings, corpus_dir: Path, report: BuildReport, *, skip_unreadable: bool = False) -> Graphs:
-    """Run corpus, extract and mapping; return every named graph (before reasoning).
+@dataclass
+class Extracted:
+    """The corpus as read and the facts the rules took from each document."""
+
+    documents: list[corpus_stage.Document]
+    rules: RuleSet
+    facts: dict[str, list[Fact]]
+
+
+def extract_corpus(settings: Settings, corpus_dir: Path, report: BuildReport, *, skip_unreadable: bool = False
+                   ) -> Extracted:
+    """Run corpus and extract: the documents, the rules and each document's facts.
 
     With ``skip_unreadable`` a document that cannot be read is left out whole and named in
     ``report.skipped``; otherwise it fails the build (CorpusError naming file and line).
     """
-    ds: Graphs = {}
     with _Timer(report, "corpus"):
         documents, unreadable = corpus_stage.read_corpus(corpus_dir)
         if unreadable and not (skip_unreadable and documents):
@@ -95,6 +104,18 @@ def assemble(settings: Settings, corpus_dir: Path, report: BuildReport, *, skip_
     with _Timer(report, "extract"):
         rules = load_rules(settings.mappings_dir)
         facts: dict[str, list[Fact]] = {d.id: extract(d, rules) for d in documents}
+    return Extracted(documents, rules, facts)
+
+
+def assemble(settings: Settings, corpus_dir: Path, report: BuildReport, *, skip_unreadable: bool = False,
+             extracted: Extracted | None = None) -> Graphs:
+    """Run corpus, extract (unless ``extracted`` is given) and mapping; return every named graph (before reasoning).
+
+    ``skip_unreadable``: see :func:`extract_corpus`.
+    """
+    ds: Graphs = {}
+    read = extracted or extract_corpus(settings, corpus_dir, report, skip_unreadable=skip_unreadable)
+    documents, rules, facts = read.documents, read.rules, read.facts
     with _Timer(report, "mapping"):
         for d in documents:
             _add(ds, "doc/" + d.id, mapping.map_document(d, facts[d.id]))

@@ -24,10 +24,10 @@ from rdflib.term import Node
 
 from . import corpus as corpus_stage
 from .errors import ReasonerError, ValidationFailed
-from .extract import Fact, extract, sentence_spans
+from .extract import Fact, sentence_spans
 from .mapping import MENTION_RULE
 from .namespaces import DEFAULT_BASE, MKG, RDF, RDFS, graph_iri, prefixed_name
-from .rules import RuleSet, load_rules
+from .rules import RuleSet
 from .settings import Settings
 from .validate import ValidationReport, ValidationResult
 
@@ -186,15 +186,13 @@ def corpus_report(settings: Settings, *, corpus_dir: Path | None = None, shacl: 
     from . import pipeline
 
     folder = corpus_dir or settings.corpus_dir
-    documents = corpus_stage.load_corpus(folder)
-    rules = load_rules(settings.mappings_dir)
-    facts = {d.id: extract(d, rules) for d in documents}
-    reports = [document_report(d, facts[d.id], rules) for d in documents]
-    result = CorpusReport(documents=reports, sample=sample_facts(facts, sample, seed=seed) if sample else [])
+    build = pipeline.BuildReport()
+    read = pipeline.extract_corpus(settings, folder, build)
+    reports = [document_report(d, read.facts[d.id], read.rules) for d in read.documents]
+    result = CorpusReport(documents=reports, sample=sample_facts(read.facts, sample, seed=seed) if sample else [])
     if not shacl:
         return result
-    build = pipeline.BuildReport()
-    ds = pipeline.assemble(settings, folder, build)
+    ds = pipeline.assemble(settings, folder, build, extracted=read)
     try:
         pipeline.check(settings, ds, build)
     except (ReasonerError, ValidationFailed) as exc:
