@@ -100,7 +100,7 @@ def test_bad_rule_fails_with_file_line_and_rule_id(built, tmp_path: Path) -> Non
 
 def test_rule_using_an_undeclared_term_is_refused(tmp_path: Path) -> None:
     from migration_kg.errors import RuleError
-    from migration_kg.rules import load_rules
+    from migration_kg.extract import load_rules
 
     mappings = tmp_path / "mappings"
     shutil.copytree(ROOT / "mappings", mappings)

@@ -10,11 +10,10 @@ from rdflib import Literal
 
 from migration_kg.conflicts import conflicts_graph, find_conflicts
 from migration_kg.corpus import CatalogueRecord, Document
-from migration_kg.extract import extract
+from migration_kg.extract import extract, load_rules
 from migration_kg.mapping import statement_iri
 from migration_kg.namespaces import MKG, XSD
 from migration_kg.queries import load_queries
-from migration_kg.rules import load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = load_rules(ROOT / "mappings")

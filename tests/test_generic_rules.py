@@ -9,9 +9,8 @@ from pathlib import Path
 from rdflib import URIRef
 
 from migration_kg.corpus import CatalogueRecord, Document
-from migration_kg.extract import Fact, extract
+from migration_kg.extract import Fact, RuleSet, extract, load_rules
 from migration_kg.namespaces import MKG, RDF, RDFS, SKOS
-from migration_kg.rules import RuleSet, load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 ID = "https://w3id.org/migration-kg/id/"

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from migration_kg.corpus import load_corpus
-from migration_kg.extract import extract, sentence_spans
+from migration_kg.extract import extract, load_rules, sentence_spans
 from migration_kg.report import CorpusReport, corpus_report
-from migration_kg.rules import load_rules
 from migration_kg.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from rdflib import Literal
 
-from migration_kg.rules import load_rules
+from migration_kg.extract import load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = load_rules(ROOT / "mappings")

@@ -8,10 +8,8 @@ from pathlib import Path
 import pytest
 
 from migration_kg.corpus import CatalogueRecord, Document
-from migration_kg.dates import parse_date
-from migration_kg.extract import clean_view, extract
+from migration_kg.extract import clean_view, extract, load_rules, parse_date
 from migration_kg.namespaces import RDF
-from migration_kg.rules import load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = load_rules(ROOT / "mappings")

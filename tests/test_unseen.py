@@ -27,11 +27,10 @@ import yaml
 from rdflib import Literal, URIRef
 from rdflib.term import Node
 
-from migration_kg.extract import Fact, extract
+from migration_kg.extract import Fact, RuleSet, extract, load_rules
 from migration_kg.ingest import RecordOptions, read_new
 from migration_kg.mapping import map_document
 from migration_kg.namespaces import DEFAULT_BASE, MKG, PREFIXES, RDF, RDFS
-from migration_kg.rules import RuleSet, load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).parent / "unseen"

@@ -23,9 +23,9 @@ from pathlib import Path
 import yaml
 
 from . import corpus as corpus_stage
-from .dates import DATE_REGEX, parse_date
-from .dictionary import slugify
 from .errors import CorpusError, MigrationKGError
+from .extract.dates import DATE_REGEX, parse_date
+from .extract.dictionary import slugify
 from .settings import Settings
 
 _HEADING = re.compile(r"^\s*#{1,6}\s+(?P<h>\S.*)$", re.M)

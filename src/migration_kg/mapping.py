@@ -17,10 +17,8 @@ from collections.abc import Iterable
 from rdflib import Graph, Literal, URIRef
 
 from .corpus import Document
-from .dictionary import Dictionary
-from .extract import Fact, document_iri
+from .extract import Dictionary, Fact, RuleSet, document_iri
 from .namespaces import DCT, FOAF, MKG, OA, OWL, PROV, RDF, RDFS, SKOS, WD, XSD, data_iri
-from .rules import RuleSet
 
 MENTION_RULE = "dictionary-mention"
 _DOC_CLASSES = {

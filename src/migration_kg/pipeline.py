@@ -21,9 +21,8 @@ from rdflib.term import Node
 from . import conflicts, mapping, ontology, publish, store, vocab
 from . import corpus as corpus_stage
 from .errors import ReasonerError, ValidationFailed
-from .extract import Fact, extract
+from .extract import Fact, RuleSet, extract, load_rules
 from .namespaces import DEFAULT_BASE, RDF, RDFS, graph_iri
-from .rules import RuleSet, load_rules
 from .settings import Settings
 from .validate import ValidationReport
 

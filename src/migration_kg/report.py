@@ -24,10 +24,9 @@ from rdflib.term import Node
 
 from . import corpus as corpus_stage
 from .errors import ReasonerError, ValidationFailed
-from .extract import Fact, sentence_spans
+from .extract import Fact, RuleSet, sentence_spans
 from .mapping import MENTION_RULE
 from .namespaces import DEFAULT_BASE, MKG, RDF, RDFS, graph_iri, prefixed_name
-from .rules import RuleSet
 from .settings import Settings
 from .validate import ValidationReport, ValidationResult
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import pycountry
 import yaml
 
-from .errors import RuleError
-from .namespaces import DEFAULT_BASE
+from ..errors import RuleError
+from ..namespaces import DEFAULT_BASE
 
 #: Slot types used in rule patterns, and the entity types each one accepts.
 ORG_TYPES = frozenset({"Organization", "IntergovernmentalOrganization", "UNEntity", "Network", "Secretariat",

@@ -21,13 +21,13 @@ from typing import Any
 from rdflib import Literal, URIRef
 from rdflib.term import Node
 
+from ..corpus import Document
+from ..errors import ExtractError
+from ..namespaces import DEFAULT_BASE, MKG, PREFIXES, RDF, RDFS, SKOS, XSD, data_iri
 from . import near
-from .corpus import Document
 from .dates import DateValue, parse_date
 from .dictionary import SLOT_TYPES, Dictionary, Entity, normalize_form, slugify
-from .errors import ExtractError
 from .minting import localised, new_name, new_org
-from .namespaces import DEFAULT_BASE, MKG, PREFIXES, RDF, RDFS, SKOS, XSD, data_iri
 from .rules import (
     LIST_SEP,
     MINTING_SLOTS,

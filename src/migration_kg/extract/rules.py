@@ -44,10 +44,10 @@ from typing import Any
 
 import yaml
 
+from ..errors import RuleError
+from ..namespaces import MKG, PREFIXES
 from .dates import DATE_REGEX, MONTH_YEAR_REGEX
 from .dictionary import SLOT_TYPES, Dictionary
-from .errors import RuleError
-from .namespaces import MKG, PREFIXES
 
 TITLE = (r"(?:Ambassador|Amb\.|Mr\.?|Ms\.?|Mrs\.?|Dr\.?|H\.E\.|Professor|Prof\.|Minister|"
          r"Under-Secretary[- ]General|Director-General|Secretary-General)")
