@@ -5,8 +5,9 @@ Regenerate with ``python -m migration_kg.ontology --write-terms``.
 
 MKG_TERMS: tuple[str, ...] = (
     # classes: actors
-    "Actor", "IntergovernmentalOrganization", "Network", "Organization", "Person", "Place",
-    "RegionalEconomicCommunity", "Secretariat", "StakeholderGroup", "State", "UNEntity",
+    "Actor", "GovernmentAgency", "IntergovernmentalOrganization", "Network", "Organization",
+    "Person", "Place", "RegionalEconomicCommunity", "Secretariat", "StakeholderGroup", "State",
+    "UNEntity",
     # classes: documents
     "ConceptPaper", "Document", "DocumentType", "NonPaper", "Publication", "Report",
     "SummaryReport",
@@ -14,11 +15,11 @@ MKG_TERMS: tuple[str, ...] = (
     "Briefing", "Conference", "Consultation", "Dialogue", "Event", "Forum", "Hearing", "Meeting",
     "PlenarySession", "Roundtable", "SideEvent", "Summit", "WorkingSession", "Workshop",
     # classes: processes
-    "Agenda", "Body", "Chairmanship", "Compact", "Declaration", "FriendsOfTheForum", "Fund",
-    "GlobalProcess", "GovernanceProcess", "Initiative", "Instrument", "InterRegionalForum",
-    "InterStateConsultationMechanism", "Mechanism", "Platform", "RegionalConsultativeProcess",
-    "Resolution", "ReviewProcess", "Roadmap", "SteeringCommittee", "SteeringGroup", "SupportUnit",
-    "Troika", "WorkingGroup",
+    "Agenda", "Agreement", "Body", "Chairmanship", "Compact", "Declaration", "FriendsOfTheForum",
+    "Fund", "GlobalProcess", "GovernanceProcess", "Initiative", "Instrument", "InterRegionalForum",
+    "InterStateConsultationMechanism", "Law", "Mechanism", "Plan", "Platform", "Programme",
+    "RegionalConsultativeProcess", "Resolution", "ReviewProcess", "Roadmap", "SteeringCommittee",
+    "SteeringGroup", "Strategy", "SupportUnit", "Troika", "WorkingGroup",
     # classes: roles
     "Contribution", "ContributionType", "Membership", "PostHolding", "RoleType",
     # classes: statements

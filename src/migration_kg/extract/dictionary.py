@@ -22,14 +22,16 @@ from ..errors import RuleError
 from ..namespaces import DEFAULT_BASE
 
 #: Slot types used in rule patterns, and the entity types each one accepts.
-ORG_TYPES = frozenset({"Organization", "IntergovernmentalOrganization", "UNEntity", "Network", "Secretariat",
+ORG_TYPES = frozenset({"Organization", "GovernmentAgency", "IntergovernmentalOrganization", "UNEntity", "Network", "Secretariat",
                        "RegionalEconomicCommunity", "StakeholderGroup"})
 PROCESS_TYPES = frozenset({"GovernanceProcess", "GlobalProcess", "ReviewProcess", "RegionalConsultativeProcess",
                            "InterRegionalForum", "InterStateConsultationMechanism"})
 BODY_TYPES = frozenset({"Body", "SupportUnit", "Platform", "Mechanism", "WorkingGroup", "Fund", "SteeringCommittee",
-                        "SteeringGroup", "Troika", "FriendsOfTheForum", "Chairmanship"})
+                        "SteeringGroup", "Troika", "FriendsOfTheForum", "Chairmanship", "Programme"})
 INSTRUMENT_TYPES = frozenset({"Instrument", "Compact", "Resolution", "Declaration", "Agenda", "Roadmap",
-                              "Initiative", "Document", "Report", "Publication"})
+                              "Initiative", "Document", "Report", "Publication", "Strategy", "Plan", "Agreement", "Law"})
+EVENT_TYPES = frozenset({"Event", "Meeting", "Summit", "Dialogue", "Consultation", "Roundtable", "WorkingSession",
+                         "Workshop", "SideEvent", "Hearing", "PlenarySession", "Conference", "Briefing", "Forum"})
 SLOT_TYPES: dict[str, frozenset[str]] = {
     "State": frozenset({"State"}),
     "Person": frozenset({"Person"}),
@@ -41,6 +43,7 @@ SLOT_TYPES: dict[str, frozenset[str]] = {
     "Place": frozenset({"Place"}),
     "Fund": frozenset({"Fund"}),
     "Topic": frozenset({"Topic"}),
+    "Event": EVENT_TYPES,
     "Agent": frozenset({"State", "Person"}) | ORG_TYPES | PROCESS_TYPES | BODY_TYPES,
     # an org:member must be an agent in the ontology's sense: states, persons and organisations only
     "Actor": frozenset({"State", "Person"}) | ORG_TYPES,
