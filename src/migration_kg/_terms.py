@@ -4,6 +4,8 @@ Regenerate with ``python -m migration_kg.ontology --write-terms``.
 """
 
 MKG_TERMS: tuple[str, ...] = (
+    # classes: actions
+    "Action",
     # classes: actors
     "Actor", "GovernmentAgency", "IntergovernmentalOrganization", "Network", "Organization",
     "Person", "Place", "RegionalEconomicCommunity", "Secretariat", "StakeholderGroup", "State",
@@ -36,6 +38,8 @@ MKG_TERMS: tuple[str, ...] = (
     "TookTheFloor", "UnderSecretaryGeneralRole", "Update", "VideoMessage", "WelcomeRemarks",
     # individuals: statements
     "Disputed", "Expected", "Proposed", "Stated",
+    # object properties: actions
+    "actedOn", "adoptedBy", "agent", "authoredBy", "establishedBy", "ledBy", "successorOf",
     # object properties: actors
     "partOf",
     # object properties: documents
@@ -52,6 +56,8 @@ MKG_TERMS: tuple[str, ...] = (
     # object properties: statements
     "about", "concerns", "conflictingStatement", "document", "evidence", "hasConflict", "modality",
     "notIncludedIn", "proposedAt", "proposedBy", "quantityOf", "rule",
+    # datatype properties: actions
+    "actionVerb",
     # datatype properties: actors
     "acronym", "iso3166Alpha2", "iso3166Alpha3",
     # datatype properties: events

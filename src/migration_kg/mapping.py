@@ -12,7 +12,10 @@ The same module writes the graphs that describe the inputs: the catalogue (one
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from collections.abc import Iterable
+from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 
@@ -122,22 +125,55 @@ def catalogue_graph(documents: Iterable[Document]) -> Graph:
     return g
 
 
+#: The rules of the linguistic layer that name entities (see extract.mentions), with what each one reads.
+MENTION_RULES = {
+    "mention-ner": "A named entity of the parser (person, organisation, place, event, law), typed by its head word.",
+    "mention-name": "A capitalised name whose head word says what it is (a strategy, a summit, a programme).",
+    "mention-phrase": "A noun phrase naming a governance topic, a stakeholder group, or a meeting or paper of the "
+                      "document's own (mappings/linguistic/mentions.yaml).",
+    "mention-acronym": "An acronym defined in parentheses after a name, and its later uses.",
+}
+
+
 def rules_graph(rules: RuleSet) -> Graph:
-    """One ``mkg:MappingRule`` per rule, plus the dictionary matcher."""
+    """One ``mkg:MappingRule`` per rule: the regular-expression rules, the dictionary matcher, and the
+    linguistic layer's mention rules, verb frames and dependency patterns."""
     g = Graph()
-    entries = [(r.id, r.description, r.pattern, f"{r.source}:{r.line}") for r in rules.rules]
+    entries = [(r.id, r.description, r.pattern, f"{r.source}:{r.line}", "pattern") for r in rules.rules]
     entries.append((MENTION_RULE, "A name from the entity dictionary occurs in the document.",
-                    "(every name of mappings/entities.yaml and ISO 3166-1)", "mappings/entities.yaml"))
-    for rid, description, pattern, source in entries:
+                    "(every name of mappings/entities.yaml and ISO 3166-1)", "mappings/entities.yaml", "dictionary"))
+    if rules.frames is not None:
+        entries += [(rid, text, "(the parser's mentions)", "mappings/linguistic/mentions.yaml", "mention")
+                    for rid, text in MENTION_RULES.items()]
+        frames = [*rules.frames.frames, *([rules.frames.generic] if rules.frames.generic else [])]
+        entries += [(f.id, f.description or f"Verb frame: {', '.join(sorted(f.verbs)) or 'any other verb'}.",
+                     "verbs: " + " ".join(sorted(f.verbs)) + (f"; prepositions: {' '.join(sorted(f.preps))}"
+                                                             if f.preps else ""),
+                     f"{f.source}:{f.line}", "frame") for f in frames]
+        entries += [(p.id, p.description or p.id, json.dumps(p.pattern, ensure_ascii=False), f"{p.source}:{p.line}",
+                     "dependency") for p in rules.frames.patterns]
+    for rid, description, pattern, source, kind in entries:
         node = rule_iri(rid)
         g.add((node, RDF.type, MKG.MappingRule))
         g.add((node, DCT.identifier, Literal(rid)))
         g.add((node, RDFS.label, Literal(rid)))
         g.add((node, DCT.description, Literal(description or rid)))
         g.add((node, MKG.pattern, Literal(pattern)))
-        g.add((node, MKG.ruleKind, Literal("pattern" if rid != MENTION_RULE else "dictionary")))
-        g.add((node, DCT.source, Literal(source.split("/work/main/")[-1])))
+        g.add((node, MKG.ruleKind, Literal(kind)))
+        g.add((node, DCT.source, Literal(_relative(source))))
     return g
+
+
+def _relative(source: str) -> str:
+    """A rule's ``file:line`` relative to the project folder (so that builds do not name the checkout)."""
+    from .settings import PROJECT_ROOT
+
+    path, sep, line = source.rpartition(":") if re.search(r":\d+$", source) else (source, "", "")
+    try:
+        path = str(Path(path).resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        pass
+    return path + sep + line
 
 
 def entities_graph(dictionary: Dictionary) -> Graph:

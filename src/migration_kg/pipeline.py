@@ -102,7 +102,7 @@ def extract_corpus(settings: Settings, corpus_dir: Path, report: BuildReport, *,
     report.sources = documents
     with _Timer(report, "extract"):
         rules = load_rules(settings.mappings_dir)
-        facts: dict[str, list[Fact]] = {d.id: extract(d, rules) for d in documents}
+        facts: dict[str, list[Fact]] = {d.id: extract(d, rules, cache_dir=settings.parse_cache) for d in documents}
     return Extracted(documents, rules, facts)
 
 

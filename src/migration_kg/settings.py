@@ -30,6 +30,10 @@ class Settings(BaseSettings):
         PROJECT_ROOT / "reference" / "reference-facts.yaml", description="Sourced reference facts."
     )
     data_dir: Path = Field(PROJECT_ROOT / "data", description="Built stores; data/current is served.")
+    cache_dir: Path | None = Field(
+        None,
+        description="Parses of documents by content hash (default: data_dir/cache); an unchanged one is not parsed again.",
+    )
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -67,6 +71,11 @@ class Settings(BaseSettings):
     def update_enabled(self) -> bool:
         """Whether writes are served at all (an update token is set)."""
         return self.update_token is not None
+
+    @property
+    def parse_cache(self) -> Path:
+        """Where the linguistic layer keeps each document's parse (spaCy DocBin by content hash)."""
+        return (self.cache_dir or self.data_dir / "cache") / "parse"
 
     def iri(self, path: str) -> str:
         """Return ``base_iri`` + ``path`` (``path`` without a leading slash)."""

@@ -22,8 +22,8 @@ from ..errors import RuleError
 from ..namespaces import DEFAULT_BASE
 
 #: Slot types used in rule patterns, and the entity types each one accepts.
-ORG_TYPES = frozenset({"Organization", "GovernmentAgency", "IntergovernmentalOrganization", "UNEntity", "Network", "Secretariat",
-                       "RegionalEconomicCommunity", "StakeholderGroup"})
+ORG_TYPES = frozenset({"Organization", "GovernmentAgency", "IntergovernmentalOrganization", "UNEntity", "Network",
+                       "Secretariat", "RegionalEconomicCommunity", "StakeholderGroup"})
 PROCESS_TYPES = frozenset({"GovernanceProcess", "GlobalProcess", "ReviewProcess", "RegionalConsultativeProcess",
                            "InterRegionalForum", "InterStateConsultationMechanism"})
 BODY_TYPES = frozenset({"Body", "SupportUnit", "Platform", "Mechanism", "WorkingGroup", "Fund", "SteeringCommittee",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from rdflib import Literal, URIRef
@@ -24,7 +25,11 @@ from . import near
 from .dates import parse_date
 from .dictionary import SLOT_TYPES, Dictionary, Entity, normalize_form
 from .emit import Context, Evidence, Fact, Year, instantiate, mint_nodes, one_label
+from .frames import Frames
+from .mentions import Lexicon, find_mentions
 from .minting import localised, new_name, new_org
+from .parse import Parsed, parse
+from .relations import Engine, mention_facts
 from .rules import (
     LIST_SEP,
     MINTING_SLOTS,
@@ -68,15 +73,9 @@ def clean_view(text: str) -> tuple[str, list[int]]:
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Sentence (and list item) boundaries of ``text`` as (start, end) pairs."""
-    spans, start = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        if text[start : m.start()].strip():
-            spans.append((start, m.start()))
-        start = m.end()
-    if text[start:].strip():
-        spans.append((start, len(text)))
-    return spans
+    """Sentence (and list item, heading) boundaries of ``text`` as (start, end) pairs, from the parser."""
+    clean, index = clean_view(text)
+    return parsed_sentence_spans(parse(clean, index))
 
 
 def _entity_value(text: str, slot: Slot, dictionary: Dictionary) -> Entity | None:
@@ -212,27 +211,56 @@ def _apply(rule: Rule, clean: str, index: list[int], spans: list[tuple[int, int]
         yield fact
 
 
-def extract(document: Document, rules: RuleSet) -> list[Fact]:
+def extract(document: Document, rules: RuleSet, *, cache_dir: Path | None = None) -> list[Fact]:
     """Apply every rule, in order, to ``document``; return the facts with evidence.
 
+    The document is parsed once (from ``cache_dir`` when it holds the parse); the regular-expression
+    rules run first, then the linguistic layer (mentions, verb frames) when the rule set has one.
     Raises ExtractError if a rule cannot be applied (a bug in a rule or in the engine).
     """
     clean, index = clean_view(document.text)
-    spans = sentence_spans(document.text)
+    parsed = parse(clean, index, cache_dir=cache_dir)
+    spans = parsed_sentence_spans(parsed)
     ctx = Context(document=document, doc_iri=document_iri(document.id), dictionary=rules.dictionary,
-                   labels={})
+                  labels={})
     minting = [r for r in rules.rules if any(sl.type in MINTING_SLOTS for sl in r.slots.values())]
     for rule in minting:  # first find the names this document defines, so that every rule can use them
         for _ in _run(rule, clean, index, spans, ctx):
             pass
     ruleset = localised(rules, list(ctx.minted.values()))
     ctx = Context(document=document, doc_iri=ctx.doc_iri, dictionary=ruleset.dictionary, minted=ctx.minted,
-                   labels=rules.labels)
+                  labels=rules.labels)
     facts: list[Fact] = []
     for rule in ruleset.rules:
         facts.extend(_run(rule, clean, index, spans, ctx))
     facts.extend(_mentions(document, clean, index, spans, ctx))
+    if rules.frames is not None and rules.lexicon is not None:
+        facts.extend(linguistic_facts(parsed, ruleset.dictionary, rules.lexicon, rules.frames, ctx))
     return facts
+
+
+def linguistic_facts(parsed: Parsed, dictionary: Dictionary, lexicon: Lexicon, frames: Frames, ctx: Context
+                     ) -> list[Fact]:
+    """The facts of the linguistic layer: the entities it names and what its frames read from clauses."""
+    event_iri = ctx.values.get("event")
+    main_event = Entity(key=str(event_iri).split("/id/", 1)[1], types=("Event",), label="") \
+        if event_iri is not None and "/id/" in str(event_iri) else None
+    mentions = find_mentions(parsed, dictionary, lexicon, document_id=ctx.document.id, main_event=main_event)
+    try:
+        return [*mention_facts(parsed, mentions, ctx), *Engine(parsed, mentions, frames, ctx).facts()]
+    except (KeyError, ValueError, TypeError, IndexError) as exc:
+        raise ExtractError(f"the linguistic layer failed on {ctx.document.id}: {exc!r}") from exc
+
+
+def parsed_sentence_spans(parsed: Parsed) -> list[tuple[int, int]]:
+    """The parser's sentences as (start, end) offsets into the document text, white space trimmed."""
+    out = []
+    for sent in parsed.doc.sents:
+        text = sent.text
+        lead, trail = len(text) - len(text.lstrip()), len(text.rstrip())
+        if trail > lead:
+            out.append(parsed.span_offsets(sent.start_char + lead, sent.start_char + trail))
+    return out
 
 
 def _run(rule: Rule, clean: str, index: list[int], spans: list[tuple[int, int]], ctx: Context) -> list[Fact]:

@@ -124,4 +124,4 @@ def localised(rules: RuleSet, minted: list[Entity]) -> RuleSet:
             regex, _ = compile_pattern(rule.pattern, dictionary, rule.lookups)
             rule = replace(rule, regex=regex)
         out.append(rule)
-    return RuleSet(dictionary=dictionary, rules=out, labels=rules.labels)
+    return RuleSet(dictionary=dictionary, rules=out, labels=rules.labels, frames=rules.frames, lexicon=rules.lexicon)

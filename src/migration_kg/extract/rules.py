@@ -144,6 +144,9 @@ class RuleSet:
     dictionary: Dictionary
     rules: list[Rule]
     labels: dict[Any, Any] = field(default_factory=dict)
+    #: the linguistic layer (``mappings/linguistic/``): verb frames and dependency patterns, mention lexicon
+    frames: Any = None
+    lexicon: Any = None
 
 
 def _spaces_to_ws(pattern: str) -> str:
@@ -318,4 +321,12 @@ def load_rules(mappings_dir: Path) -> RuleSet:
                                 line=rule.line)
             seen[rule.id] = rule.source
             rules.append(rule)
-    return RuleSet(dictionary=dictionary, rules=rules)
+    ruleset = RuleSet(dictionary=dictionary, rules=rules)
+    linguistic = mappings_dir / "linguistic"
+    if linguistic.is_dir():
+        from .frames import load_frames
+        from .mentions import load_lexicon
+
+        ruleset.lexicon = load_lexicon(linguistic / "mentions.yaml")
+        ruleset.frames = load_frames(linguistic)
+    return ruleset

@@ -1,0 +1,392 @@
+"""The linguistic engine: facts from the argument structure of clauses (verb frames) and from
+dependency patterns, over a document's parse and mentions.
+
+For every verb the engine reads its agent and theme from the parse (see ``frames.yaml`` for how),
+maps each to the mention it belongs to, and lets the first frame whose verb and argument types fit
+emit its triples, once per (agent, theme) pair. Modality comes from the governing frame: an
+auxiliary ("will", "should"), a governing verb ("agreed to …", "proposed that …") or a phrase of the
+sentence ("it is proposed"). A negated clause yields nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from rdflib import URIRef
+from rdflib.term import Node
+from spacy.tokens import Doc, Token
+
+from ..namespaces import MKG
+from .dates import DateValue, parse_date
+from .dictionary import Entity
+from .emit import Context, Evidence, Fact, instantiate, mint_nodes, one_label
+from .frames import ARG_TYPES, Frame, Frames, Pattern
+from .mentions import Mention
+from .parse import Parsed
+from .rules import MODALITIES
+
+_SUBJ = ("nsubj", "nsubjpass", "csubj")
+_RELATIVE = frozenset({"which", "that", "who", "whom", "whose"})
+_INHERIT = ("xcomp", "conj", "advcl", "acl", "relcl", "ccomp", "pcomp")
+_DATE_PREPS = frozenset({"on", "in", "since", "by", "from", "during", "at", "until", "through", "as", "of"})
+
+
+class Clause:
+    """One verb with its arguments, read from the dependency parse."""
+
+    def __init__(self, verb: Token, owner: list[Mention | None], frames: Frames) -> None:
+        self.verb = verb
+        self.owner = owner
+        self.frames = frames
+        self.passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in verb.children) or (
+            verb.dep_ == "acl" and verb.tag_ == "VBN")
+        particle = [c.lower_ for c in verb.children if c.dep_ == "prt"]
+        self.lemma = verb.lemma_.lower()
+        self.phrase = " ".join([self.lemma, *particle])
+
+    # -- arguments ----------------------------------------------------------------------------
+
+    def agents(self) -> list[Token]:
+        verb = self.verb
+        if self.passive:
+            return [p for c in verb.children if c.dep_ == "agent" for p in c.children if p.dep_ == "pobj"]
+        subj = [c for c in verb.children if c.dep_ in ("nsubj", "csubj")]
+        if subj and subj[0].lower_ in _RELATIVE and verb.dep_ == "relcl":
+            return [verb.head]
+        if subj:
+            return subj
+        return self._inherited(verb, 0)
+
+    def _inherited(self, verb: Token, depth: int) -> list[Token]:
+        """The subject a verb without one shares with the verb it depends on."""
+        if depth > 3 or verb.dep_ not in _INHERIT or verb.head is verb:
+            return []
+        head = verb.head
+        if verb.dep_ == "acl" and verb.tag_ in ("VBG", "VBD", "VB"):
+            return [head]  # "countries participating in …": the noun is the subject
+        if verb.dep_ == "xcomp":
+            objects = [c for c in head.children if c.dep_ in ("dobj", "dative")]
+            if objects:
+                return objects  # "urged Congress to pass …": object control
+        subj = [c for c in head.children if c.dep_ in ("nsubj", "csubj")]
+        if subj:
+            return [head.head] if subj[0].lower_ in _RELATIVE and head.dep_ == "relcl" else subj
+        passive_agent = [p for c in head.children if c.dep_ == "agent" for p in c.children if p.dep_ == "pobj"]
+        return passive_agent or self._inherited(head, depth + 1)
+
+    def direct_themes(self) -> list[Token]:
+        verb = self.verb
+        if self.passive:
+            themes = [c for c in verb.children if c.dep_ == "nsubjpass"]
+            if themes and themes[0].lower_ in _RELATIVE and verb.dep_ == "relcl":
+                return [verb.head]
+            return themes or ([verb.head] if verb.dep_ == "acl" else [])
+        return [c for c in verb.children if c.dep_ in ("dobj", "attr", "oprd")]
+
+    def prep_themes(self, preps: frozenset[str] | None) -> list[Token]:
+        out: list[Token] = []
+        for c in self.verb.children:
+            if c.dep_ in ("prep", "dative") and (preps is None or c.lower_ in preps):
+                out.extend(p for p in c.children if p.dep_ == "pobj")
+        return out
+
+    def mentions_of(self, tokens: list[Token]) -> list[Mention]:
+        """The mentions the argument tokens stand for: each coordinated member, through transparent nouns."""
+        out: list[Mention] = []
+        for tok in _with_conjuncts(tokens):
+            found = self.owner[tok.i]
+            if found is None and tok.lower_ in self.frames.transparent:
+                for prep in tok.children:
+                    if prep.dep_ == "prep" and prep.lower_ in ("of", "from", "for", "to", "in", "with"):
+                        out.extend(self.mentions_of([p for p in prep.children if p.dep_ == "pobj"]))
+                for c in tok.children:
+                    if c.dep_ in ("poss", "compound") and self.owner[c.i] is not None:
+                        out.append(self.owner[c.i])  # type: ignore[arg-type]
+            elif found is not None and found not in out:
+                out.append(found)
+        return out
+
+    def negated(self) -> bool:
+        return any(c.dep_ == "neg" for c in self.verb.children) or any(
+            c.dep_ == "neg" for c in self.verb.head.children if self.verb.dep_ in ("xcomp",))
+
+    def date_and_place(self, doc_date: dt.date) -> tuple[DateValue | None, Mention | None, list[Token]]:
+        date = place = None
+        used: list[Token] = []
+        for c in self.verb.children:
+            objects = [p for p in c.children if p.dep_ == "pobj"] if c.dep_ == "prep" and c.lower_ in _DATE_PREPS \
+                else [c] if c.dep_ in ("npadvmod", "advmod") else []
+            for obj in objects:
+                if obj.ent_type_ == "DATE" and date is None:
+                    span = _entity_span(obj)
+                    date = relative_date(span.text, doc_date)
+                    if date is not None:
+                        used.extend(span)
+                m = self.owner[obj.i]
+                if m is not None and "Place" in m.entity.types and place is None and c.lower_ in ("in", "at"):
+                    place = m
+                    used.append(obj)
+        return date, place, used
+
+
+def _with_conjuncts(tokens: list[Token]) -> list[Token]:
+    out: list[Token] = []
+    todo = list(tokens)
+    while todo:
+        tok = todo.pop(0)
+        if tok in out:
+            continue
+        out.append(tok)
+        todo.extend(c for c in tok.children if c.dep_ == "conj")
+    return out
+
+
+def _entity_span(tok: Token) -> Any:
+    doc = tok.doc
+    for ent in doc.ents:
+        if ent.start <= tok.i < ent.end:
+            return ent
+    return doc[tok.i : tok.i + 1]
+
+
+def relative_date(text: str, doc_date: dt.date) -> DateValue | None:
+    """A date the text gives, resolving "today", "yesterday" and "this/last year" from the document date.
+
+    Returns None for a text with no month and no year of its own (and no relative word)."""
+    low = text.lower().strip()
+    shift = {"today": 0, "yesterday": -1, "tomorrow": 1}.get(low)
+    if shift is not None:
+        day = doc_date + dt.timedelta(days=shift)
+        return DateValue(text=text, year=day.year, month=day.month, day=day.day)
+    if low in ("this year", "last year", "next year"):
+        return DateValue(text=text, year=doc_date.year + {"this year": 0, "last year": -1, "next year": 1}[low])
+    if not re.search(r"\b(?:19|20)\d\d\b", text) and not re.search(r"January|February|March|April|May|June|July|"
+                                                                   r"August|September|October|November|December", text):
+        return None
+    try:
+        return parse_date(text, default_year=doc_date.year)
+    except ValueError:
+        return None
+
+
+def _fits(mention: Mention, types: frozenset[str] | None) -> bool:
+    return types is None or bool(set(mention.entity.types) & types)
+
+
+def modality_of(verb: Token, frames: Frames, sentence: str) -> URIRef:
+    """Expected, Proposed or Stated, from the verb's auxiliaries, the verbs that govern it, and the sentence."""
+    cues = frames.modality
+    tok: Token | None = verb
+    for _ in range(4):
+        if tok is None:
+            break
+        auxes = {c.lower_ for c in tok.children if c.dep_ in ("aux", "auxpass")}
+        if auxes & cues.get("proposed", {}).get("aux", frozenset()):
+            return MKG.Proposed
+        if auxes & cues.get("expected", {}).get("aux", frozenset()):
+            return MKG.Expected
+        if tok is not verb:
+            lemma = tok.lemma_.lower()
+            if lemma in cues.get("proposed", {}).get("governors", frozenset()):
+                return MKG.Proposed
+            if lemma in cues.get("expected", {}).get("governors", frozenset()):
+                return MKG.Expected
+        tok = tok.head if tok.dep_ in ("xcomp", "ccomp", "advcl", "conj", "pcomp", "prep", "pobj", "acl") else None
+    low = sentence.lower()
+    if any(p in low for p in cues.get("proposed", {}).get("phrases", frozenset())):
+        return MKG.Proposed
+    if any(p in low for p in cues.get("expected", {}).get("phrases", frozenset())):
+        return MKG.Expected
+    return MKG.Stated
+
+
+class Engine:
+    """Applies the frames of :class:`Frames` to one parsed document."""
+
+    def __init__(self, parsed: Parsed, mentions: list[Mention], frames: Frames, ctx: Context) -> None:
+        self.parsed = parsed
+        self.doc: Doc = parsed.doc
+        self.frames = frames
+        self.ctx = ctx
+        self.owner: list[Mention | None] = [None] * len(self.doc)
+        for m in mentions:
+            for i in range(m.start, m.end):
+                self.owner[i] = m
+        self.doc_date = ctx.document.record.date
+
+    def facts(self) -> Iterator[Fact]:
+        """Every fact the frames read from the document's clauses, then those of the dependency patterns."""
+        yield from self.clause_facts()
+        yield from self.pattern_facts()
+
+    def pattern_facts(self) -> Iterator[Fact]:
+        """The facts of the dependency patterns (``mappings/linguistic/patterns/*.yaml``)."""
+        if not self.frames.patterns:
+            return
+        if not Token.has_extension("mkg_class"):
+            Token.set_extension("mkg_class", default=None)
+        for tok in self.doc:
+            m = self.owner[tok.i]
+            tok._.mkg_class = m.entity.types[0] if m is not None else None
+        matcher = dependency_matcher(self.frames, self.doc.vocab)
+        by_id = {p.id: p for p in self.frames.patterns}
+        for match_id, token_ids in matcher(self.doc):
+            pattern = by_id[self.doc.vocab.strings[match_id]]
+            names = [node["RIGHT_ID"] for node in pattern.pattern]
+            yield from self._pattern_fact(pattern, dict(zip(names, (self.doc[i] for i in token_ids), strict=True)))
+
+    def _pattern_fact(self, pattern: Pattern, tokens: dict[str, Token]) -> Iterator[Fact]:
+        bindings: dict[str, Any] = {}
+        spans: list[tuple[int, int]] = []
+        bound = {tok.i for tok in tokens.values()}
+        for name, kind in pattern.slots.items():
+            tok = tokens[name]
+            if kind == "Text":
+                exclude = {t.i for other, ot in tokens.items() if other != name for t in ot.subtree
+                           if ot.i not in {x.i for x in tok.ancestors}} - {tok.i}
+                words = [t for t in tok.subtree if t.i not in exclude and not (t.is_punct and t.i in (
+                    tok.left_edge.i, tok.right_edge.i))]
+                if not words:
+                    return
+                lo, hi = words[0].i, words[-1].i + 1
+                bindings[name] = re.sub(r"\s+", " ", self.doc[lo:hi].text).strip(" ,;")
+                inner = [self.owner[t.i] for t in words if self.owner[t.i] is not None and t.i not in bound]
+                agent = next((m for m in inner if m is not None and _fits(m, ARG_TYPES["Agent"])), None)
+                bindings[f"{name}_in"] = agent.entity if agent is not None else None
+                spans.append((lo, hi))
+            else:
+                mention = self.owner[tok.i]
+                if mention is None or not _fits(mention, ARG_TYPES.get(kind)):
+                    return
+                bindings[name] = mention.entity
+                spans.append((mention.start, mention.end))
+        lo, hi = min(b[0] for b in spans), max(b[1] for b in spans)
+        start, end = self.parsed.span_offsets(self.doc[lo].idx, self.doc[hi - 1].idx + len(self.doc[hi - 1]))
+        quote = self.ctx.document.text[start:end]
+        sent = self.doc[lo].sent
+        sentence = self.ctx.document.text[slice(*self.parsed.span_offsets(sent.start_char, sent.end_char))]
+        modality = MODALITIES[pattern.modality] if pattern.modality != "auto" else modality_of(
+            self.doc[lo].sent.root, self.frames, sentence)
+        bindings["clause"] = re.sub(r"\s+", " ", quote).strip()
+        ev = Evidence(self.ctx.document.id, start, end, quote, sentence, pattern.id, modality)
+        nodes = mint_nodes(pattern.id, pattern.nodes, bindings, self.ctx, start)
+        triples = instantiate(list(pattern.emit), bindings, nodes, self.ctx, ev)
+        if triples:
+            yield Fact(evidence=ev, triples=one_label(triples, self.ctx))
+
+    def clause_facts(self) -> Iterator[Fact]:
+        """Every fact the frames read from the document's clauses."""
+        for verb in self.doc:
+            if verb.pos_ not in ("VERB",) and not (verb.pos_ == "AUX" and verb.dep_ in ("ROOT", "conj")):
+                continue
+            clause = Clause(verb, self.owner, self.frames)
+            if clause.negated():
+                continue
+            yield from self._clause(clause)
+
+    def _clause(self, clause: Clause) -> Iterator[Fact]:
+        agents_tokens = clause.agents()
+        for frame in self.frames.frames:
+            if clause.lemma not in frame.verbs and clause.phrase not in frame.verbs:
+                continue
+            if frame.passive_only and not clause.passive:
+                continue
+            themes_tokens = ([] if frame.prep_only else clause.direct_themes()) + (
+                clause.prep_themes(frame.preps) if frame.preps else [])
+            facts = list(self._emit(frame, clause, agents_tokens, themes_tokens))
+            if facts:
+                yield from facts
+                return
+        generic = self.frames.generic
+        if generic is not None and clause.lemma not in generic.skip:
+            themes_tokens = clause.direct_themes() + clause.prep_themes(None)
+            yield from self._emit(generic, clause, agents_tokens, themes_tokens)
+
+    def _emit(self, frame: Frame, clause: Clause, agents_tokens: list[Token], themes_tokens: list[Token]
+              ) -> Iterator[Fact]:
+        agents = [m for m in clause.mentions_of(agents_tokens) if _fits(m, frame.agent)] if frame.agent else [None]
+        themes = [m for m in clause.mentions_of(themes_tokens) if _fits(m, frame.theme)]
+        if not agents or not themes:
+            return
+        date, place, used = clause.date_and_place(self.doc_date)
+        sent = clause.verb.sent
+        sentence = self.ctx.document.text[slice(*self.parsed.span_offsets(sent.start_char, sent.end_char))]
+        modality = modality_of(clause.verb, self.frames, sentence)
+        for agent in agents:
+            for theme in themes:
+                if agent is not None and agent.entity.key == theme.entity.key:
+                    continue
+                bounds = [(t.i, t.i + 1) for t in (clause.verb, *used)] + [
+                    (m.start, m.end) for m in (agent, theme) if m is not None]
+                lo, hi = min(b[0] for b in bounds), max(b[1] for b in bounds)
+                start, end = self.parsed.span_offsets(self.doc[lo].idx, self.doc[hi - 1].idx + len(self.doc[hi - 1]))
+                quote = self.ctx.document.text[start:end]
+                ev = Evidence(self.ctx.document.id, start, end, quote, sentence, frame.id, modality)
+                bindings: dict[str, Any] = {
+                    "agent": agent.entity if agent is not None else None, "theme": theme.entity, "date": date,
+                    "place": place.entity if place is not None else None, "verb": clause.phrase,
+                    "clause": re.sub(r"\s+", " ", quote).strip(),
+                }
+                nodes = mint_nodes(frame.id, frame.nodes, bindings, self.ctx, start)
+                triples = instantiate(list(frame.emit), bindings, nodes, self.ctx, ev)
+                if triples:
+                    yield Fact(evidence=ev, triples=one_label(triples, self.ctx))
+
+
+_MATCHERS: dict[int, Any] = {}
+
+
+def dependency_matcher(frames: Frames, vocab: Any) -> Any:
+    """The spaCy DependencyMatcher of the patterns (built once per rule set and vocabulary)."""
+    from spacy.matcher import DependencyMatcher
+
+    key = id(frames) ^ id(vocab)
+    if key not in _MATCHERS:
+        matcher = DependencyMatcher(vocab)
+        for pattern in frames.patterns:
+            matcher.add(pattern.id, [[_expand_types(node) for node in pattern.pattern]])
+        _MATCHERS[key] = matcher
+    return _MATCHERS[key]
+
+
+def _expand_types(node: dict[str, Any]) -> dict[str, Any]:
+    """``_: {mkg_type: Agent}`` becomes ``_: {mkg_class: {IN: [every class of Agent]}}``."""
+    attrs = dict(node.get("RIGHT_ATTRS") or {})
+    ext = dict(attrs.get("_") or {})
+    if "mkg_type" in ext:
+        ext["mkg_class"] = {"IN": sorted(ARG_TYPES[ext.pop("mkg_type")])}
+        attrs["_"] = ext
+    return {**node, "RIGHT_ATTRS": attrs}
+
+
+def mention_facts(parsed: Parsed, mentions: list[Mention], ctx: Context) -> Iterator[Fact]:
+    """The type and name of every entity the linguistic layer minted, once per name and document."""
+    from rdflib import Literal
+
+    from ..namespaces import RDF, RDFS, SKOS
+
+    seen: set[tuple[str, str]] = set()
+    for m in mentions:
+        entity: Entity = m.entity
+        if not entity.minted or m.source in ("anaphor",):
+            continue
+        span = m.span(parsed.doc)
+        start, end = parsed.span_offsets(span.start_char, span.end_char)
+        name = re.sub(r"\s+", " ", ctx.document.text[start:end]).strip()
+        if (entity.key, name) in seen:
+            continue
+        seen.add((entity.key, name))
+        iri = URIRef(entity.iri)
+        triples: list[tuple[Node, Node, Node]] = [(iri, RDF.type, MKG[entity.types[0]]),
+                                                  (iri, RDFS.label, Literal(entity.label))]
+        if name != entity.label:
+            triples.append((iri, SKOS.altLabel, Literal(name)))
+        triples += [(iri, MKG.acronym, Literal(a)) for a in entity.acronyms]
+        sent = span.sent
+        sentence = ctx.document.text[slice(*parsed.span_offsets(sent.start_char, sent.end_char))]
+        ev = Evidence(ctx.document.id, start, end, ctx.document.text[start:end], sentence,
+                      f"mention-{m.source}", MKG.Stated)
+        yield Fact(evidence=ev, triples=one_label(triples, ctx))
