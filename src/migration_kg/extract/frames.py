@@ -139,9 +139,9 @@ def _pattern(raw: dict[str, Any], path: Path, line: int) -> Pattern:
         emit = [_triple(t) for t in raw["emit"]]
         _check_emit(emit, set(slots) | {"clause"} | {f"{s}_in" for s, k in slots.items() if k == "Text"})
         for node in pattern:
-            kind = ((node.get("RIGHT_ATTRS") or {}).get("_") or {}).get("mkg_type")
-            if kind is not None and kind not in ARG_TYPES:
-                raise ValueError(f"node {node['RIGHT_ID']}: unknown mkg_type {kind!r}")
+            ext_type = ((node.get("RIGHT_ATTRS") or {}).get("_") or {}).get("mkg_type")
+            if ext_type is not None and ext_type not in ARG_TYPES:
+                raise ValueError(f"node {node['RIGHT_ID']}: unknown mkg_type {ext_type!r}")
         modality = str(raw.get("modality", "auto"))
         if modality != "auto" and modality not in MODALITIES:
             raise ValueError(f"modality must be auto or one of {sorted(MODALITIES)}")
