@@ -152,6 +152,9 @@ def rules_graph(rules: RuleSet) -> Graph:
                      f"{f.source}:{f.line}", "frame") for f in frames]
         entries += [(p.id, p.description or p.id, json.dumps(p.pattern, ensure_ascii=False), f"{p.source}:{p.line}",
                      "dependency") for p in rules.frames.patterns]
+        entries += [(k.id, k.description or f"A clause's phrase: {', '.join(' '.join(p) for p in k.phrases)}.",
+                     "phrases: " + " | ".join(" ".join(p) for p in k.phrases), f"{k.source}:{k.line}", "link")
+                    for k in rules.frames.links]
     for rid, description, pattern, source, kind in entries:
         node = rule_iri(rid)
         g.add((node, RDF.type, MKG.MappingRule))

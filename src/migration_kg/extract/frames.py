@@ -48,6 +48,23 @@ class Frame:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A prepositional phrase that relates an argument of any clause to a further mention (see frames.yaml)."""
+
+    id: str
+    phrases: tuple[tuple[str, ...], ...]
+    role: str
+    arg: frozenset[str]
+    target: frozenset[str]
+    emit: tuple[tuple[str, str, str], ...]
+    co_agent: bool = False
+    examples: tuple[str, ...] = ()
+    description: str = ""
+    source: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Pattern:
     """One dependency pattern: a spaCy DependencyMatcher pattern and what its match emits."""
 
@@ -72,6 +89,16 @@ class Frames:
     patterns: list[Pattern]
     transparent: frozenset[str]
     modality: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
+    links: list[Link] = field(default_factory=list)
+
+
+def _words(value: Any, where: str) -> frozenset[str]:
+    """A list of words; YAML reads a bare on/off/yes/no as a boolean, which is an error here (quote it)."""
+    items = list(value or ())
+    for item in items:
+        if not isinstance(item, str):
+            raise ValueError(f"{where}: {item!r} is not a word (quote on, off, yes and no in YAML)")
+    return frozenset(item.lower() for item in items)
 
 
 def _types(value: Any, where: str) -> frozenset[str]:
@@ -112,12 +139,12 @@ def _frame(raw: dict[str, Any], path: Path, line: int, *, generic: bool = False)
         nodes = {k: _node_spec(v) for k, v in (raw.get("nodes") or {}).items()}
         _check_emit(emit, set(FRAME_VARS))
         return Frame(
-            id=fid, verbs=frozenset(str(v).lower() for v in raw.get("verbs") or ()),
+            id=fid, verbs=_words(raw.get("verbs"), "verbs"),
             agent=_types(raw["agent"], "agent") if raw.get("agent") else None,
             theme=_types(raw["theme"], "theme"), emit=tuple(emit), nodes=nodes,
-            preps=frozenset(str(p).lower() for p in raw.get("preps") or ()),
+            preps=_words(raw.get("preps"), "preps"),
             prep_only=bool(raw.get("prep_only")), passive_only=bool(raw.get("passive_only")),
-            skip=frozenset(str(s).lower() for s in raw.get("skip") or ()),
+            skip=_words(raw.get("skip"), "skip"),
             examples=tuple(raw.get("examples") or ()), description=str(raw.get("description", "")),
             source=str(path), line=line,
         )
@@ -125,21 +152,43 @@ def _frame(raw: dict[str, Any], path: Path, line: int, *, generic: bool = False)
         raise RuleError(f"frame {fid}: {exc}", source=str(path), line=line) from exc
 
 
+def _link(raw: dict[str, Any], path: Path, line: int) -> Link:
+    lid = str(raw.get("id", f"line-{line}"))
+    try:
+        emit = [_triple(t) for t in raw.get("emit") or []]
+        _check_emit(emit, {"arg", "target", "clause"})
+        role = str(raw["role"])
+        if role not in ("agent", "theme", "agent_or_theme"):
+            raise ValueError("role must be agent, theme or agent_or_theme")
+        phrases = tuple(tuple(w for w in str(p).lower().split() if w not in ("the", "a", "an"))
+                        for p in raw["phrases"])
+        return Link(id=lid, phrases=phrases, role=role, arg=_types(raw["arg"], "arg"),
+                    target=_types(raw["target"], "target"), emit=tuple(emit), co_agent=bool(raw.get("co_agent")),
+                    examples=tuple(raw.get("examples") or ()), description=str(raw.get("description", "")),
+                    source=str(path), line=line)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RuleError(f"link {lid}: {exc}", source=str(path), line=line) from exc
+
+
 def _pattern(raw: dict[str, Any], path: Path, line: int) -> Pattern:
     pid = str(raw.get("id", f"line-{line}"))
     try:
         pattern = list(raw["pattern"])
+        for node in pattern:
+            for attr, spec in (node.get("RIGHT_ATTRS") or {}).items():
+                if isinstance(spec, dict) and "IN" in spec and attr != "_":
+                    _words(spec["IN"], f"node {node.get('RIGHT_ID')}: {attr}")
         names = {str(node["RIGHT_ID"]) for node in pattern}
         slots = {str(k): str(v) for k, v in (raw.get("slots") or {}).items()}
         for name, kind in slots.items():
             if name not in names:
                 raise ValueError(f"slot {name!r} is not a node of the pattern")
-            if kind not in ARG_TYPES and kind not in ("Text", "Date", "Number", "Lemma"):
+            if kind.rstrip("+") not in ARG_TYPES and kind not in ("Text", "Date", "Number", "Lemma"):
                 raise ValueError(f"slot {name!r}: unknown type {kind!r}")
         emit = [_triple(t) for t in raw["emit"]]
         _check_emit(emit, set(slots) | {"clause"} | {f"{s}_in" for s, k in slots.items() if k == "Text"})
         for node in pattern:
-            ext_type = ((node.get("RIGHT_ATTRS") or {}).get("_") or {}).get("mkg_type")
+            ext_type = ((node.get("RIGHT_ATTRS") or {}).get("_") or {}).get("mkg_type")  # see relations._expand_types
             if ext_type is not None and ext_type not in ARG_TYPES:
                 raise ValueError(f"node {node['RIGHT_ID']}: unknown mkg_type {ext_type!r}")
         modality = str(raw.get("modality", "auto"))
@@ -170,12 +219,19 @@ def load_frames(linguistic_dir: Path) -> Frames:
     generic = _frame(data["generic"], path, 0, generic=True) if data.get("generic") else None
     modality = {kind: {k: frozenset(str(x).lower() for x in v) for k, v in (cues or {}).items()}
                 for kind, cues in (data.get("modality") or {}).items()}
+    link_lines = _lines(text, "links")
+    links = [_link(raw, path, link_lines[i] if i < len(link_lines) else 0) for i, raw in enumerate(data.get("links") or [])]
     patterns: list[Pattern] = []
-    seen = {f.id for f in frames} | ({generic.id} if generic else set())
+    seen = {f.id for f in frames} | {k.id for k in links} | ({generic.id} if generic else set())
     for ppath in sorted((linguistic_dir / "patterns").glob("*.yaml")):
-        ptext = ppath.read_text(encoding="utf-8")
-        pdata = yaml.safe_load(ptext) or {}
-        plines = _lines(ptext, "patterns")
+        try:
+            ptext = ppath.read_text(encoding="utf-8")
+            pdata = yaml.safe_load(ptext) or {}
+            plines = _lines(ptext, "patterns")
+        except (OSError, yaml.YAMLError) as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise RuleError(f"cannot read the patterns: {exc}", source=str(ppath),
+                            line=mark.line + 1 if mark else None) from exc
         for i, raw in enumerate(pdata.get("patterns") or []):
             pattern = _pattern(raw, ppath, plines[i] if i < len(plines) else 0)
             if pattern.id in seen:
@@ -183,4 +239,5 @@ def load_frames(linguistic_dir: Path) -> Frames:
             seen.add(pattern.id)
             patterns.append(pattern)
     return Frames(frames=frames, generic=generic, patterns=patterns,
-                  transparent=frozenset(str(t).lower() for t in data.get("transparent") or ()), modality=modality)
+                  transparent=frozenset(str(t).lower() for t in data.get("transparent") or ()), modality=modality,
+                  links=links)

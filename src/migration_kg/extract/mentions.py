@@ -73,6 +73,7 @@ class Lexicon:
     heads: dict[str, str]
     phrases: tuple[PhraseClass, ...]
     anaphoric: frozenset[str]
+    event_collectives: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -109,6 +110,7 @@ def load_lexicon(path: Path) -> Lexicon:
             heads={str(k).lower(): str(v) for k, v in (data.get("heads") or {}).items()},
             phrases=phrases,
             anaphoric=frozenset(a.lower() for a in data.get("anaphoric_heads") or ()),
+            event_collectives=frozenset(a.lower() for a in data.get("event_collectives") or ()),
         )
     except (OSError, yaml.YAMLError, AttributeError, TypeError) as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -146,8 +148,9 @@ class _Finder:
         return start < end and all(self.owner[i] is None for i in range(start, end))
 
     def claim(self, start: int, end: int, entity: Entity, source: str) -> Mention | None:
-        while start < end and (self.doc[start].pos_ in ("DET", "PUNCT", "SPACE", "PART", "ADV", "NUM", "X")
-                               or self.doc[start].is_punct or self.doc[start].is_space or self.doc[start].dep_ == "case"):
+        while start < end and (self.doc[start].pos_ in ("DET", "PUNCT", "SPACE", "PART") or self.doc[start].is_punct
+                               or self.doc[start].pos_ in ("ADV", "NUM", "X") and self.doc[start].is_lower
+                               or self.doc[start].is_space or self.doc[start].dep_ == "case"):
             start += 1
         while end > start and (self.doc[end - 1].is_punct or self.doc[end - 1].is_space):
             end -= 1
@@ -194,16 +197,24 @@ class _Finder:
 
     def dictionary_names(self) -> None:
         regex = re.compile(self.dictionary.pattern(SLOT_TYPES["Thing"]))
-        longer = [e for e in self.doc.ents if e.label_ in ("GPE", "LOC", "FAC") or e.label_ in ("ORG", "EVENT", "LAW")
-                  and self.head_class([t.text for t in e]) is not None]
+        longer = [e for e in self.doc.ents if e.label_ in ("GPE", "LOC", "FAC", "PERSON") or e.label_ in (
+                  "ORG", "EVENT", "LAW") and self.head_class([t.text for t in e]) is not None]
         for m in regex.finditer(self.view):
             entity = self.dictionary.lookup(m.group(0))
             span = self.doc.char_span(m.start(), m.end(), alignment_mode="expand")
             if entity is None or span is None:
                 continue
             if any(e.start <= span.start and span.end <= e.end and len(e) > len(span) and e[-1].is_title
-                   and self.dictionary.lookup(e.text) is None for e in longer):
+                   and self.dictionary.lookup(e.text) is None and (e.label_ != "PERSON" or "Place" in entity.types
+                                                                   or "State" in entity.types) for e in longer):
                 continue  # "Mexico City", "Guatemala City": a name inside a longer name is no mention of it
+            after = span.end
+            while after < len(self.doc) and self.doc[after].is_title and self.doc[after].pos_ == "PROPN":
+                after += 1
+            if after > span.end and self.head_class([t.text for t in self.doc[span.start:after]]) is not None \
+                    and self.dictionary.lookup(self.doc[span.start:after].text) is None \
+                    and not entity.key.startswith(("process/", "org/", "instrument/", "body/")):
+                continue  # "Rabat Process": the place names the process, and the longer name is the mention
             self.claim(span.start, span.end, entity, "dictionary")
 
     def named_entities(self) -> None:
@@ -329,6 +340,9 @@ class _Finder:
             mods = [t for t in chunk if t.i < root.i and t.pos_ not in _DETERMINERS and t.pos_ != "ADV" and t.lower_ not in (
                 "such", "other", "all", "many", "several", "these", "those", "this", "that", "more", "new", "key",
                 "various", "further", "own", "certain", "same", "main", "relevant", "concerned", "respective")]
+            if not mods and self.main_event is not None and root.lower_ in self.lexicon.event_collectives:
+                self.claim(chunk.start, chunk.end, self.main_event, "anaphor")  # "participants", "the discussion"
+                continue
             first = mods[0].i if mods else root.i
             while first > chunk.start and not self.doc[first - 1].whitespace_ and self.doc[first - 1].text != "'s" \
                     and self.owner[first - 1] is None:
@@ -344,6 +358,8 @@ class _Finder:
                 text = self.doc[first:end].text
                 low = normalize_form(text).lower()
                 modifiers = {t.lower_ for t in self.doc[first : root.i]} | {t.lemma_.lower() for t in self.doc[first:root.i]}
+                if pc.cls == "StakeholderGroup" and any(t.ent_type_ == "NORP" for t in self.doc[first:root.i]):
+                    modifiers.add("migrant")  # "Venezuelan migrants", "Haitian nationals": a demonym makes a group
                 if pc.cls in ("Topic", "StakeholderGroup"):
                     ok = low in pc.bare or (
                         (modifiers & pc.modifiers) if (head in pc.strict or pc.cls == "StakeholderGroup") else

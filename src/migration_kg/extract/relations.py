@@ -23,7 +23,7 @@ from ..namespaces import MKG
 from .dates import DateValue, parse_date
 from .dictionary import Entity
 from .emit import Context, Evidence, Fact, instantiate, mint_nodes, one_label
-from .frames import ARG_TYPES, Frame, Frames, Pattern
+from .frames import ARG_TYPES, Frame, Frames, Link, Pattern
 from .mentions import Mention
 from .parse import Parsed
 from .rules import MODALITIES
@@ -37,14 +37,17 @@ _DATE_PREPS = frozenset({"on", "in", "since", "by", "from", "during", "at", "unt
 class Clause:
     """One verb with its arguments, read from the dependency parse."""
 
-    def __init__(self, verb: Token, owner: list[Mention | None], frames: Frames) -> None:
+    def __init__(self, verb: Token, owner: list[Mention | None], frames: Frames, lead_in: list[Token] | None = None
+                 ) -> None:
         self.verb = verb
         self.owner = owner
         self.frames = frames
+        #: the agents of the sentence that introduced the list this clause is an item of ("X said: - …")
+        self.lead_in = lead_in or []
         self.passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in verb.children) or (
             verb.dep_ == "acl" and verb.tag_ == "VBN")
         particle = [c.lower_ for c in verb.children if c.dep_ == "prt"]
-        self.lemma = verb.lemma_.lower()
+        self.lemma = _base(verb)
         self.phrase = " ".join([self.lemma, *particle])
 
     # -- arguments ----------------------------------------------------------------------------
@@ -58,7 +61,10 @@ class Clause:
             return [verb.head]
         if subj:
             return subj
-        return self._inherited(verb, 0)
+        mistagged = [c for c in verb.lefts if c.dep_ in ("advmod", "npadvmod", "dep") and self.owner[c.i] is not None]
+        if mistagged:
+            return mistagged  # "USAID funded …": the parser took an unknown acronym for an adverb
+        return self._inherited(verb, 0) or (self.lead_in if verb.dep_ == "ROOT" else [])
 
     def _inherited(self, verb: Token, depth: int) -> list[Token]:
         """The subject a verb without one shares with the verb it depends on."""
@@ -96,7 +102,7 @@ class Clause:
     def mentions_of(self, tokens: list[Token]) -> list[Mention]:
         """The mentions the argument tokens stand for: each coordinated member, through transparent nouns."""
         out: list[Mention] = []
-        for tok in _with_conjuncts(tokens):
+        for tok in _with_conjuncts(tokens, self.owner):
             found = self.owner[tok.i]
             if found is None and tok.lower_ in self.frames.transparent:
                 for prep in tok.children:
@@ -132,7 +138,24 @@ class Clause:
         return date, place, used
 
 
-def _with_conjuncts(tokens: list[Token]) -> list[Token]:
+_IRREGULAR = {"led": "lead", "held": "hold", "met": "meet", "ran": "run", "run": "run", "written": "write",
+              "wrote": "write", "chaired": "chair", "hosted": "host", "founded": "found", "funded": "fund",
+              "signed": "sign", "organized": "organize", "organised": "organise", "sponsored": "sponsor"}
+
+
+def _base(verb: Token) -> str:
+    """The verb's lemma; for a prefixed verb ("co-led", "co-hosted", "re-launched") the prefix plus the base."""
+    lemma = verb.lemma_.lower()
+    if "-" not in lemma:
+        return lemma
+    prefix, _, rest = verb.lower_.rpartition("-")
+    base = _IRREGULAR.get(rest) or re.sub(r"(?<=[a-z]{3})(?:ed|ing|es|s)$", "", rest)
+    return f"{prefix}-{base}"
+
+
+def _with_conjuncts(tokens: list[Token], owner: list[Mention | None] | None = None) -> list[Token]:
+    """The tokens and every member coordinated with them; for a token that is no mention, also what an
+    apposition or colon list gives it ("five regions: Africa, Asia and Europe")."""
     out: list[Token] = []
     todo = list(tokens)
     while todo:
@@ -140,7 +163,8 @@ def _with_conjuncts(tokens: list[Token]) -> list[Token]:
         if tok in out:
             continue
         out.append(tok)
-        todo.extend(c for c in tok.children if c.dep_ == "conj")
+        todo.extend(c for c in tok.children if c.dep_ == "conj" or c.dep_ == "appos" and owner is not None
+                    and owner[tok.i] is None)
     return out
 
 
@@ -226,11 +250,13 @@ class Engine:
         """The facts of the dependency patterns (``mappings/linguistic/patterns/*.yaml``)."""
         if not self.frames.patterns:
             return
-        if not Token.has_extension("mkg_class"):
-            Token.set_extension("mkg_class", default=None)
+        for name in ("mkg_class", "mkg_head"):
+            if not Token.has_extension(name):
+                Token.set_extension(name, default=None)
         for tok in self.doc:
             m = self.owner[tok.i]
             tok._.mkg_class = m.entity.types[0] if m is not None else None
+            tok._.mkg_head = _head_word(m.entity.label) if m is not None else None
         matcher = dependency_matcher(self.frames, self.doc.vocab)
         by_id = {p.id: p for p in self.frames.patterns}
         for match_id, token_ids in matcher(self.doc):
@@ -258,11 +284,15 @@ class Engine:
                 bindings[f"{name}_in"] = agent.entity if agent is not None else None
                 spans.append((lo, hi))
             else:
-                mention = self.owner[tok.i]
-                if mention is None or not _fits(mention, ARG_TYPES.get(kind)):
+                many = kind.endswith("+")
+                types = ARG_TYPES.get(kind.rstrip("+"))
+                members = _with_conjuncts([tok], self.owner) if many else [tok]
+                found = [m for t in members if (m := self.owner[t.i]) is not None and _fits(m, types)]
+                if not found or self.owner[tok.i] is None:
                     return
-                bindings[name] = mention.entity
-                spans.append((mention.start, mention.end))
+                found = list({m.entity.key: m for m in found}.values())
+                bindings[name] = [m.entity for m in found] if many else found[0].entity
+                spans.extend((m.start, m.end) for m in found)
         lo, hi = min(b[0] for b in spans), max(b[1] for b in spans)
         start, end = self.parsed.span_offsets(self.doc[lo].idx, self.doc[hi - 1].idx + len(self.doc[hi - 1]))
         quote = self.ctx.document.text[start:end]
@@ -277,18 +307,67 @@ class Engine:
         if triples:
             yield Fact(evidence=ev, triples=one_label(triples, self.ctx))
 
+    def lead_ins(self) -> dict[int, list[Token]]:
+        """For each list item, the agents of the sentence ending in ":" that introduced the list."""
+        out: dict[int, list[Token]] = {}
+        current: list[Token] = []
+        for sent in self.doc.sents:
+            words = [t for t in sent if not t.is_space]
+            if not words:
+                continue
+            is_item = words[0].text in ("-", "•", "–", "*", "·") or bool(re.fullmatch(r"\d{1,2}\.|[a-z]\)", words[0].text))
+            if is_item:
+                for tok in sent:
+                    out[tok.i] = current
+                continue
+            current = []
+            if words[-1].text == ":":
+                root = sent.root
+                current = Clause(root, self.owner, self.frames).agents() if root.pos_ in ("VERB", "AUX") else []
+        return out
+
     def clause_facts(self) -> Iterator[Fact]:
         """Every fact the frames read from the document's clauses."""
+        lead_ins = self.lead_ins()
         for verb in self.doc:
             if verb.pos_ not in ("VERB",) and not (verb.pos_ == "AUX" and verb.dep_ in ("ROOT", "conj")):
                 continue
-            clause = Clause(verb, self.owner, self.frames)
+            clause = Clause(verb, self.owner, self.frames, lead_ins.get(verb.i))
             if clause.negated():
                 continue
             yield from self._clause(clause)
 
+    def _links(self, clause: Clause) -> list[tuple[Link, Mention, Token]]:
+        """The link phrases of a clause ("as part of X"), each with its target mention and first word."""
+        out = []
+        for prep in clause.verb.children:
+            if prep.dep_ not in ("prep", "agent"):
+                continue
+            words, tok = [prep.lower_], prep
+            chain: list[tuple[tuple[str, ...], Token]] = []
+            for _ in range(3):
+                objs = [c for c in tok.children if c.dep_ in ("pobj", "pcomp")]
+                if not objs:
+                    break
+                chain.append((tuple(words), objs[0]))
+                nxt = [c for c in objs[0].children if c.dep_ == "prep"]
+                if not nxt:
+                    break
+                words = [*words, objs[0].lower_, nxt[0].lower_]
+                tok = nxt[0]
+            for link in self.frames.links:
+                for phrase, obj in chain:
+                    if phrase in link.phrases:
+                        for target in clause.mentions_of([obj]):
+                            if _fits(target, link.target):
+                                out.append((link, target, prep))
+        return out
+
     def _clause(self, clause: Clause) -> Iterator[Fact]:
-        agents_tokens = clause.agents()
+        links = self._links(clause)
+        agents_tokens = clause.agents() + [self.doc[t.root] for link, t, _ in links if link.co_agent]
+        if links:
+            yield from self._link_facts(clause, agents_tokens, links)
         for frame in self.frames.frames:
             if clause.lemma not in frame.verbs and clause.phrase not in frame.verbs:
                 continue
@@ -304,6 +383,29 @@ class Engine:
         if generic is not None and clause.lemma not in generic.skip:
             themes_tokens = clause.direct_themes() + clause.prep_themes(None)
             yield from self._emit(generic, clause, agents_tokens, themes_tokens)
+
+    def _link_facts(self, clause: Clause, agents_tokens: list[Token], links: list[tuple[Link, Mention, Token]]
+                    ) -> Iterator[Fact]:
+        themes = clause.mentions_of(clause.direct_themes())
+        agents = clause.mentions_of(agents_tokens)
+        sent = clause.verb.sent
+        sentence = self.ctx.document.text[slice(*self.parsed.span_offsets(sent.start_char, sent.end_char))]
+        modality = modality_of(clause.verb, self.frames, sentence)
+        for link, target, prep in links:
+            if link.co_agent:
+                continue
+            args = agents if link.role == "agent" else themes if link.role == "theme" else (themes or agents)
+            for arg in args:
+                if not _fits(arg, link.arg) or arg.entity.key == target.entity.key:
+                    continue
+                lo, hi = min(arg.start, prep.i, target.start), max(arg.end, target.end)
+                start, end = self.parsed.span_offsets(self.doc[lo].idx, self.doc[hi - 1].idx + len(self.doc[hi - 1]))
+                quote = self.ctx.document.text[start:end]
+                ev = Evidence(self.ctx.document.id, start, end, quote, sentence, link.id, modality)
+                bindings = {"arg": arg.entity, "target": target.entity, "clause": re.sub(r"\s+", " ", quote).strip()}
+                triples = instantiate(list(link.emit), bindings, {}, self.ctx, ev)
+                if triples:
+                    yield Fact(evidence=ev, triples=one_label(triples, self.ctx))
 
     def _emit(self, frame: Frame, clause: Clause, agents_tokens: list[Token], themes_tokens: list[Token]
               ) -> Iterator[Fact]:
@@ -337,6 +439,12 @@ class Engine:
 
 
 _MATCHERS: dict[int, Any] = {}
+
+
+def _head_word(label: str) -> str | None:
+    """The head word of a name: its last word that is not a numeral ("Working Session II" -> "session")."""
+    words = [w for w in re.findall(r"[\w’'-]+", label.lower()) if not re.fullmatch(r"[ivx]{1,5}|\d[\d.]*[a-z]?", w)]
+    return words[-1] if words else None
 
 
 def dependency_matcher(frames: Frames, vocab: Any) -> Any:
@@ -390,3 +498,36 @@ def mention_facts(parsed: Parsed, mentions: list[Mention], ctx: Context) -> Iter
         ev = Evidence(ctx.document.id, start, end, ctx.document.text[start:end], sentence,
                       f"mention-{m.source}", MKG.Stated)
         yield Fact(evidence=ev, triples=one_label(triples, ctx))
+
+
+def check_examples(frames: Frames, lexicon: Any, dictionary: Any) -> None:
+    """Apply every frame and pattern to its own examples; each must yield a fact of that rule.
+
+    Raises RuleError naming the rule's file and line when an example yields none (the rule, the
+    lexicon or the parse no longer read what the rule says it reads).
+    """
+    from pathlib import Path
+
+    from ..corpus import CatalogueRecord, Document
+    from ..errors import RuleError
+    from .dictionary import Dictionary
+    from .engine import clean_view, document_iri
+    from .mentions import find_mentions
+    from .parse import parse
+
+    rules: list[Any] = [*frames.frames, *([frames.generic] if frames.generic else []), *frames.links,
+                        *frames.patterns]
+    for rule in rules:
+        for example in rule.examples:
+            scratch = Dictionary(entities=dict(dictionary.entities), by_form=dict(dictionary.by_form),
+                                 by_fold=dict(dictionary.by_fold))
+            record = CatalogueRecord(title="example", date=dt.date(2020, 1, 1), publisher="example")
+            document = Document(id="example", path=Path("example.txt"), text=example, record=record)
+            clean, index = clean_view(example)
+            parsed = parse(clean, index)
+            ctx = Context(document=document, doc_iri=document_iri("example"), dictionary=scratch, labels={})
+            mentions = find_mentions(parsed, scratch, lexicon, document_id="example")
+            got = {f.evidence.rule_id for f in Engine(parsed, mentions, frames, ctx).facts()}
+            if rule.id not in got:
+                raise RuleError(f"rule {rule.id}: its example yields no fact of it: {example!r} (got {sorted(got)})",
+                                source=rule.source, line=rule.line)

@@ -307,8 +307,9 @@ def _load_file(path: Path, dictionary: Dictionary) -> list[Rule]:
     return rules
 
 
-def load_rules(mappings_dir: Path) -> RuleSet:
-    """The dictionary (``entities.yaml``) and every rule in ``rules/*.yaml``, in file order."""
+def load_rules(mappings_dir: Path, *, check: bool = True) -> RuleSet:
+    """The dictionary (``entities.yaml``), every rule in ``rules/*.yaml`` in file order, and the linguistic
+    layer of ``linguistic/`` (its examples checked unless ``check`` is false). Raises RuleError on a bad rule."""
     from .dictionary import load_dictionary
 
     dictionary = load_dictionary(mappings_dir / "entities.yaml")
@@ -329,4 +330,8 @@ def load_rules(mappings_dir: Path) -> RuleSet:
 
         ruleset.lexicon = load_lexicon(linguistic / "mentions.yaml")
         ruleset.frames = load_frames(linguistic)
+        if check:
+            from .relations import check_examples
+
+            check_examples(ruleset.frames, ruleset.lexicon, dictionary)
     return ruleset
