@@ -155,6 +155,13 @@ def rules_graph(rules: RuleSet) -> Graph:
         entries += [(k.id, k.description or f"A clause's phrase: {', '.join(' '.join(p) for p in k.phrases)}.",
                      "phrases: " + " | ".join(" ".join(p) for p in k.phrases), f"{k.source}:{k.line}", "link")
                     for k in rules.frames.links]
+        if rules.frames.setting is not None:
+            entries.append((rules.frames.setting.id, rules.frames.setting.description, "a clause's place (in/at) and date",
+                            rules.frames.setting.source, "link"))
+        if rules.frames.quantities is not None:
+            q = rules.frames.quantities
+            entries.append((q.id, q.description, "numbers (CARDINAL, MONEY, PERCENT) and the noun they count",
+                            q.source, "quantity"))
     for rid, description, pattern, source, kind in entries:
         node = rule_iri(rid)
         g.add((node, RDF.type, MKG.MappingRule))

@@ -22,6 +22,7 @@ from .rules import MODALITIES, _node_spec, _triple, check_term
 
 #: Argument types a frame may ask for: the entity slot types, events, and "Thing" (any mention).
 ARG_TYPES: dict[str, frozenset[str]] = {**SLOT_TYPES, "Event": EVENT_TYPES,
+                                        "OrgOrState": SLOT_TYPES["Org"] | {"State"},
                                         "Thing": SLOT_TYPES["Thing"] | EVENT_TYPES | {"Topic", "StakeholderGroup"}}
 #: The variables a frame's emit list may use.
 FRAME_VARS = frozenset({"agent", "theme", "date", "place", "verb", "clause"})
@@ -40,6 +41,8 @@ class Frame:
     preps: frozenset[str] = frozenset()
     prep_only: bool = False
     passive_only: bool = False
+    #: also take the mentions inside the theme's phrase (see relations.Clause.deep_mentions)
+    deep: bool = False
     skip: frozenset[str] = frozenset()
     examples: tuple[str, ...] = ()
     description: str = ""
@@ -60,6 +63,24 @@ class Link:
     co_agent: bool = False
     examples: tuple[str, ...] = ()
     description: str = ""
+    source: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Quantities:
+    """How numbers and their units are read (the ``quantities`` section of frames.yaml)."""
+
+    id: str
+    money: dict[str, str]
+    scale: dict[str, int]
+    percent: frozenset[str]
+    approximate: tuple[str, ...]
+    words: dict[str, int]
+    emit: tuple[tuple[str, str, str], ...]
+    nodes: dict[str, list[str]]
+    examples: tuple[str, ...] = ()
+    description: str = "A number with its unit and what it counts or measures."
     source: str = ""
     line: int = 0
 
@@ -90,6 +111,10 @@ class Frames:
     transparent: frozenset[str]
     modality: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
     links: list[Link] = field(default_factory=list)
+    quantities: Quantities | None = None
+    setting: Link | None = None
+    light_verbs: frozenset[str] = frozenset()
+    nominalizations: dict[str, str] = field(default_factory=dict)
 
 
 def _words(value: Any, where: str) -> frozenset[str]:
@@ -143,7 +168,7 @@ def _frame(raw: dict[str, Any], path: Path, line: int, *, generic: bool = False)
             agent=_types(raw["agent"], "agent") if raw.get("agent") else None,
             theme=_types(raw["theme"], "theme"), emit=tuple(emit), nodes=nodes,
             preps=_words(raw.get("preps"), "preps"),
-            prep_only=bool(raw.get("prep_only")), passive_only=bool(raw.get("passive_only")),
+            prep_only=bool(raw.get("prep_only")), passive_only=bool(raw.get("passive_only")), deep=bool(raw.get("deep")),
             skip=_words(raw.get("skip"), "skip"),
             examples=tuple(raw.get("examples") or ()), description=str(raw.get("description", "")),
             source=str(path), line=line,
@@ -168,6 +193,20 @@ def _link(raw: dict[str, Any], path: Path, line: int) -> Link:
                     source=str(path), line=line)
     except (KeyError, TypeError, ValueError) as exc:
         raise RuleError(f"link {lid}: {exc}", source=str(path), line=line) from exc
+
+
+def _setting(raw: dict[str, Any] | None, path: Path) -> Link | None:
+    """The ``setting`` section: where and when the meeting a clause names took place."""
+    if not raw:
+        return None
+    try:
+        emit = [_triple(t) for t in raw["emit"]]
+        _check_emit(emit, {"event", "place", "date", "clause"})
+        return Link(id=str(raw["id"]), phrases=(), role="theme", arg=ARG_TYPES["Event"], target=ARG_TYPES["Place"],
+                    emit=tuple(emit), examples=tuple(raw.get("examples") or ()),
+                    description="The place and date a clause gives the meeting it names.", source=str(path))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RuleError(f"setting: {exc}", source=str(path)) from exc
 
 
 def _pattern(raw: dict[str, Any], path: Path, line: int) -> Pattern:
@@ -219,6 +258,22 @@ def load_frames(linguistic_dir: Path) -> Frames:
     generic = _frame(data["generic"], path, 0, generic=True) if data.get("generic") else None
     modality = {kind: {k: frozenset(str(x).lower() for x in v) for k, v in (cues or {}).items()}
                 for kind, cues in (data.get("modality") or {}).items()}
+    quantities = None
+    if data.get("quantities"):
+        raw = data["quantities"]
+        try:
+            q_emit = [_triple(t) for t in raw["emit"]]
+            _check_emit(q_emit, {"owner", "unit", "value", "approximate", "clause"})
+            quantities = Quantities(
+                id=str(raw.get("id", "quantity")), money={str(k): str(v) for k, v in raw["money"].items()},
+                scale={str(k).lower(): int(v) for k, v in raw["scale"].items()},
+                percent=_words(raw["percent"], "percent"),
+                approximate=tuple(sorted((str(a).lower() for a in raw["approximate"]), key=len, reverse=True)),
+                words={str(k).lower(): int(v) for k, v in raw["words"].items()}, emit=tuple(q_emit),
+                nodes={k: _node_spec(v) for k, v in (raw.get("nodes") or {}).items()},
+                examples=tuple(raw.get("examples") or ()), source=str(path), line=0)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise RuleError(f"quantities: {exc}", source=str(path)) from exc
     link_lines = _lines(text, "links")
     links = [_link(raw, path, link_lines[i] if i < len(link_lines) else 0) for i, raw in enumerate(data.get("links") or [])]
     patterns: list[Pattern] = []
@@ -238,6 +293,8 @@ def load_frames(linguistic_dir: Path) -> Frames:
                 raise RuleError(f"rule id {pattern.id!r} defined twice", source=str(ppath), line=pattern.line)
             seen.add(pattern.id)
             patterns.append(pattern)
+    nominalizations = {str(k).lower(): str(v).lower() for k, v in (data.get("nominalizations") or {}).items()}
     return Frames(frames=frames, generic=generic, patterns=patterns,
                   transparent=frozenset(str(t).lower() for t in data.get("transparent") or ()), modality=modality,
-                  links=links)
+                  links=links, quantities=quantities, setting=_setting(data.get("setting"), path),
+                  light_verbs=_words(data.get("light_verbs"), "light_verbs"), nominalizations=nominalizations)

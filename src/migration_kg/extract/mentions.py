@@ -404,6 +404,22 @@ class _Finder:
                 if tok.text == acr and self.owner[tok.i] is None:
                     self.claim(tok.i, tok.i + 1, entity, "acronym")
 
+    def first_person(self) -> None:
+        """"we", "our", "us": the state the document speaks for, when one state dominates its mentions
+        (a government's statements, fact sheets and speeches), else nothing."""
+        from collections import Counter
+
+        states = Counter(m.entity.key for m in self.mentions if "State" in m.entity.types)
+        if not states:
+            return
+        key, count = states.most_common(1)[0]
+        if count < 3 or count < 0.4 * sum(states.values()):
+            return
+        state = self.dictionary.entities[key]
+        for tok in self.doc:
+            if tok.lower_ in ("we", "our", "us", "ours") and tok.pos_ == "PRON" and self.owner[tok.i] is None:
+                self.claim(tok.i, tok.i + 1, state, "anaphor")
+
     def anaphors(self) -> None:
         doc = self.doc
         for tok in doc:
@@ -458,4 +474,5 @@ def find_mentions(parsed: Parsed, dictionary: Dictionary, lexicon: Lexicon, *, d
     finder.merge_short_names()
     finder.persons_gender()
     finder.anaphors()
+    finder.first_person()
     return sorted(finder.mentions, key=lambda m: m.start)

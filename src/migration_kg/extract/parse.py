@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ExtractError
 
@@ -91,8 +91,9 @@ def load_pipeline() -> Language:
     from spacy.lang.char_classes import HYPHENS
     from spacy.util import compile_infix_regex
 
-    infixes = [x for x in nlp.Defaults.infixes if HYPHENS not in x]
-    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    infixes = [x for x in nlp.Defaults.infixes or () if not (isinstance(x, str) and HYPHENS in x)]
+    tokenizer: Any = nlp.tokenizer
+    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     nlp.add_pipe("mkg_layout_boundaries", before="parser")
     return nlp
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 from rdflib import URIRef
@@ -23,7 +24,7 @@ from ..namespaces import MKG
 from .dates import DateValue, parse_date
 from .dictionary import Entity
 from .emit import Context, Evidence, Fact, instantiate, mint_nodes, one_label
-from .frames import ARG_TYPES, Frame, Frames, Link, Pattern
+from .frames import ARG_TYPES, Frame, Frames, Link, Pattern, Quantities
 from .mentions import Mention
 from .parse import Parsed
 from .rules import MODALITIES
@@ -48,6 +49,13 @@ class Clause:
             verb.dep_ == "acl" and verb.tag_ == "VBN")
         particle = [c.lower_ for c in verb.children if c.dep_ == "prt"]
         self.lemma = _base(verb)
+        #: the object noun of a light verb ("made commitments"), whose verb the clause is read with
+        self.noun: Token | None = None
+        if self.lemma in frames.light_verbs:
+            for c in verb.children:
+                if c.dep_ == "dobj" and c.lemma_.lower() in frames.nominalizations and self.owner[c.i] is None:
+                    self.noun, self.lemma = c, frames.nominalizations[c.lemma_.lower()]
+                    break
         self.phrase = " ".join([self.lemma, *particle])
 
     # -- arguments ----------------------------------------------------------------------------
@@ -90,11 +98,14 @@ class Clause:
             if themes and themes[0].lower_ in _RELATIVE and verb.dep_ == "relcl":
                 return [verb.head]
             return themes or ([verb.head] if verb.dep_ == "acl" else [])
+        if self.noun is not None:  # "made commitments under X": the noun's own objects
+            return [p for c in self.noun.children if c.dep_ == "prep" for p in c.children if p.dep_ == "pobj"]
         return [c for c in verb.children if c.dep_ in ("dobj", "attr", "oprd")]
 
     def prep_themes(self, preps: frozenset[str] | None) -> list[Token]:
         out: list[Token] = []
-        for c in self.verb.children:
+        heads = [self.verb, self.noun] if self.noun is not None else [self.verb]
+        for c in (c for h in heads for c in h.children):
             if c.dep_ in ("prep", "dative") and (preps is None or c.lower_ in preps):
                 out.extend(p for p in c.children if p.dep_ == "pobj")
         return out
@@ -113,6 +124,30 @@ class Clause:
                         out.append(self.owner[c.i])  # type: ignore[arg-type]
             elif found is not None and found not in out:
                 out.append(found)
+        return out
+
+    def deep_mentions(self, tokens: list[Token]) -> list[Mention]:
+        """The mentions of the argument phrases, and those their modifiers and prepositional phrases name
+        ("funded [pre-departure training for seasonal workers under the H-2 visa program]"): a clause's
+        object often names what the action is for or about inside its own phrase. Relative clauses and
+        clauses with their own subject are not entered."""
+        out = list(self.mentions_of(tokens))
+        seen = {t.i for t in tokens}
+        todo = [(t, 0) for t in _with_conjuncts(tokens, self.owner)]
+        while todo:
+            tok, depth = todo.pop(0)
+            for c in tok.children:
+                if c.i in seen or c.dep_ in ("relcl", "advcl", "ccomp", "appos", "punct", "cc", "det", "nsubj"):
+                    continue
+                seen.add(c.i)
+                if c.pos_ == "VERB" and any(g.dep_ in _SUBJ for g in c.children):
+                    continue
+                m = self.owner[c.i]
+                if m is not None and m not in out and c.dep_ in ("pobj", "conj", "compound", "amod", "poss", "dobj",
+                                                                 "nmod"):
+                    out.append(m)
+                if depth < 3 and c.dep_ in ("prep", "pobj", "conj", "acl", "dobj", "pcomp", "xcomp"):
+                    todo.append((c, depth + 1))
         return out
 
     def negated(self) -> bool:
@@ -245,6 +280,7 @@ class Engine:
         """Every fact the frames read from the document's clauses, then those of the dependency patterns."""
         yield from self.clause_facts()
         yield from self.pattern_facts()
+        yield from self.quantity_facts()
 
     def pattern_facts(self) -> Iterator[Fact]:
         """The facts of the dependency patterns (``mappings/linguistic/patterns/*.yaml``)."""
@@ -271,16 +307,15 @@ class Engine:
         for name, kind in pattern.slots.items():
             tok = tokens[name]
             if kind == "Text":
-                exclude = {t.i for other, ot in tokens.items() if other != name for t in ot.subtree
-                           if ot.i not in {x.i for x in tok.ancestors}} - {tok.i}
-                words = [t for t in tok.subtree if t.i not in exclude and not (t.is_punct and t.i in (
-                    tok.left_edge.i, tok.right_edge.i))]
+                words = _phrase(tok, stop={t.i for other, t in tokens.items() if other != name},
+                                keep=lambda c: (m := self.owner[c.i]) is not None and _fits(m, ARG_TYPES["OrgOrState"]))
                 if not words:
                     return
                 lo, hi = words[0].i, words[-1].i + 1
                 bindings[name] = re.sub(r"\s+", " ", self.doc[lo:hi].text).strip(" ,;")
-                inner = [self.owner[t.i] for t in words if self.owner[t.i] is not None and t.i not in bound]
-                agent = next((m for m in inner if m is not None and _fits(m, ARG_TYPES["Agent"])), None)
+                inner = [self.owner[t.i] for t in words if self.owner[t.i] is not None and t.i not in bound
+                         and t.head.lower_ != "to"]  # "Ambassador to the United States" names the host state
+                agent = next((m for m in inner if m is not None and _fits(m, ARG_TYPES["OrgOrState"])), None)
                 bindings[f"{name}_in"] = agent.entity if agent is not None else None
                 spans.append((lo, hi))
             else:
@@ -326,6 +361,72 @@ class Engine:
                 current = Clause(root, self.owner, self.frames).agents() if root.pos_ in ("VERB", "AUX") else []
         return out
 
+    def quantity_facts(self) -> Iterator[Fact]:
+        """A Quantity for every number with its unit, of the mention it counts or belongs to."""
+        spec = self.frames.quantities
+        if spec is None:
+            return
+        for ent in self.doc.ents:
+            if ent.label_ not in ("CARDINAL", "MONEY", "PERCENT", "QUANTITY"):
+                continue
+            read = read_number(ent, spec)
+            if read is None:
+                continue
+            value, unit, counted, approximate = read
+            owner = self._quantity_owner(counted, ent)
+            if owner is None:
+                continue
+            lo = min(ent.start, counted.i, owner.start)
+            hi = max(ent.end, counted.i + 1, owner.end)
+            start, end = self.parsed.span_offsets(self.doc[lo].idx, self.doc[hi - 1].idx + len(self.doc[hi - 1]))
+            if end - start > 400:
+                lo, hi = min(ent.start, counted.i), max(ent.end, counted.i + 1)
+                start, end = self.parsed.span_offsets(self.doc[lo].idx, self.doc[hi - 1].idx + len(self.doc[hi - 1]))
+            quote = self.ctx.document.text[start:end]
+            sent = ent.sent
+            sentence = self.ctx.document.text[slice(*self.parsed.span_offsets(sent.start_char, sent.end_char))]
+            modality = modality_of(ent.root.head, self.frames, sentence)
+            ev = Evidence(self.ctx.document.id, start, end, quote, sentence, spec.id, modality)
+            bindings: dict[str, Any] = {"owner": owner.entity, "unit": unit, "value": value,
+                                        "approximate": True if approximate else None,
+                                        "clause": re.sub(r"\s+", " ", quote).strip()}
+            nodes = mint_nodes(spec.id, spec.nodes, bindings, self.ctx, start)
+            triples = instantiate(list(spec.emit), bindings, nodes, self.ctx, ev)
+            if triples:
+                yield Fact(evidence=ev, triples=one_label(triples, self.ctx))
+
+    def _quantity_owner(self, counted: Token, ent: Any) -> Mention | None:
+        """Whose quantity a number is (see the ``quantities`` section of frames.yaml)."""
+        own = self.owner[counted.i]
+        if own is not None and not (ent.start <= own.start and own.end <= ent.end):
+            return own
+        head = counted
+        for _ in range(3):
+            dep, up = head.dep_, head.head
+            if dep in ("dobj", "attr", "oprd") and up.pos_ in ("VERB", "AUX"):
+                agents = Clause(up, self.owner, self.frames).mentions_of(Clause(up, self.owner, self.frames).agents())
+                return agents[0] if agents else None
+            if dep in ("nsubj", "nsubjpass") and up.pos_ in ("VERB", "AUX"):
+                clause = Clause(up, self.owner, self.frames)
+                themes = clause.mentions_of(clause.direct_themes() + clause.prep_themes(None))
+                return themes[0] if themes else None
+            if dep == "pobj" and up.dep_ == "agent":
+                clause = Clause(up.head, self.owner, self.frames)
+                themes = clause.mentions_of(clause.direct_themes())
+                return themes[0] if themes else None
+            if dep == "pobj":
+                holder = self.owner[up.head.i]
+                if holder is not None:
+                    return holder
+                if up.head.pos_ in ("VERB", "AUX"):
+                    clause = Clause(up.head, self.owner, self.frames)
+                    agents = clause.mentions_of(clause.agents())
+                    return agents[0] if agents else None
+                head = up.head
+                continue
+            break
+        return None
+
     def clause_facts(self) -> Iterator[Fact]:
         """Every fact the frames read from the document's clauses."""
         lead_ins = self.lead_ins()
@@ -363,11 +464,36 @@ class Engine:
                                 out.append((link, target, prep))
         return out
 
+    def _setting_facts(self, clause: Clause, agents_tokens: list[Token]) -> Iterator[Fact]:
+        spec = self.frames.setting
+        if spec is None:
+            return
+        date, place, used = clause.date_and_place(self.doc_date)
+        if date is None and place is None:
+            return
+        events = [m for m in clause.mentions_of(agents_tokens + clause.direct_themes() + clause.prep_themes(None))
+                  if _fits(m, spec.arg) and (place is None or m.entity.key != place.entity.key)]
+        sent = clause.verb.sent
+        sentence = self.ctx.document.text[slice(*self.parsed.span_offsets(sent.start_char, sent.end_char))]
+        modality = modality_of(clause.verb, self.frames, sentence)
+        for event in events:
+            bounds = [(t.i, t.i + 1) for t in (clause.verb, *used)] + [(event.start, event.end)]
+            lo, hi = min(b[0] for b in bounds), max(b[1] for b in bounds)
+            start, end = self.parsed.span_offsets(self.doc[lo].idx, self.doc[hi - 1].idx + len(self.doc[hi - 1]))
+            quote = self.ctx.document.text[start:end]
+            ev = Evidence(self.ctx.document.id, start, end, quote, sentence, spec.id, modality)
+            bindings = {"event": event.entity, "place": place.entity if place else None, "date": date,
+                        "clause": re.sub(r"\s+", " ", quote).strip()}
+            triples = instantiate(list(spec.emit), bindings, {}, self.ctx, ev)
+            if triples:
+                yield Fact(evidence=ev, triples=one_label(triples, self.ctx))
+
     def _clause(self, clause: Clause) -> Iterator[Fact]:
         links = self._links(clause)
         agents_tokens = clause.agents() + [self.doc[t.root] for link, t, _ in links if link.co_agent]
         if links:
             yield from self._link_facts(clause, agents_tokens, links)
+        yield from self._setting_facts(clause, agents_tokens)
         for frame in self.frames.frames:
             if clause.lemma not in frame.verbs and clause.phrase not in frame.verbs:
                 continue
@@ -410,7 +536,8 @@ class Engine:
     def _emit(self, frame: Frame, clause: Clause, agents_tokens: list[Token], themes_tokens: list[Token]
               ) -> Iterator[Fact]:
         agents = [m for m in clause.mentions_of(agents_tokens) if _fits(m, frame.agent)] if frame.agent else [None]
-        themes = [m for m in clause.mentions_of(themes_tokens) if _fits(m, frame.theme)]
+        themes = [m for m in (clause.deep_mentions(themes_tokens) if frame.deep else clause.mentions_of(themes_tokens))
+                  if _fits(m, frame.theme)]
         if not agents or not themes:
             return
         date, place, used = clause.date_and_place(self.doc_date)
@@ -436,6 +563,70 @@ class Engine:
                 triples = instantiate(list(frame.emit), bindings, nodes, self.ctx, ev)
                 if triples:
                     yield Fact(evidence=ev, triples=one_label(triples, self.ctx))
+
+
+def _phrase(tok: Token, *, stop: set[int], keep: Any = None) -> list[Token]:
+    """The words of a token's phrase: its subtree without coordinated members, relative clauses, the other
+    slots of the match and what hangs on them, and punctuation at the edges."""
+    out, todo = [], [tok]
+    while todo:
+        t = todo.pop()
+        out.append(t)
+        todo.extend(c for c in t.children if c.i not in stop and (c.dep_ not in ("conj", "cc", "relcl", "advcl")
+                                                                  or c.dep_ == "conj" and keep is not None and keep(c)))
+    out.sort(key=lambda t: t.i)
+    while out and out[-1].is_punct:
+        out.pop()
+    while out and out[0].is_punct:
+        out.pop(0)
+    # a phrase is contiguous: keep the run around the head
+    run = [t for t in out if abs(t.i - tok.i) <= len(out)]
+    i = [t.i for t in run].index(tok.i)
+    lo = i
+    while lo > 0 and run[lo - 1].i == run[lo].i - 1:
+        lo -= 1
+    hi = i
+    while hi + 1 < len(run) and run[hi + 1].i == run[hi].i + 1:
+        hi += 1
+    return run[lo : hi + 1]
+
+
+_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+
+
+def read_number(ent: Any, spec: Quantities) -> tuple[Decimal, str, Token, bool] | None:
+    """(value, unit, the counted noun, approximate) of a number entity, or None if it is no quantity."""
+    text = ent.text.replace("\n", " ")
+    low = text.lower()
+    m = _NUMBER.search(text)
+    value: Decimal | None = Decimal(m.group(0).replace(",", "")) if m else None
+    if value is None:
+        words = [spec.words.get(w) for w in re.findall(r"[a-z]+", low)]
+        known = [w for w in words if w is not None]
+        if not known:
+            return None
+        value = Decimal(known[0])
+    if m and re.fullmatch(r"(?:19|20)\d\d", m.group(0)) and ent.label_ == "CARDINAL":
+        return None  # a year the parser did not take for a date
+    for word, factor in spec.scale.items():
+        if re.search(rf"\b{word}\b", low):
+            value *= factor
+    approximate = any(low.startswith(a + " ") for a in spec.approximate) or any(
+        ent.start >= len(a.split()) and " ".join(t.lower_ for t in ent.doc[ent.start - len(a.split()) : ent.start]) == a
+        for a in spec.approximate)
+    money = next((unit for sym, unit in spec.money.items() if sym.lower() in low.split() or text.startswith(sym)), None)
+    root = ent.root
+    if money is not None or ent.label_ == "MONEY":
+        return value, money or "USD", root, approximate
+    if ent.label_ == "PERCENT" or any(p in low for p in spec.percent):
+        return value, "percent", root, approximate
+    counted = root.head if root.dep_ in ("nummod", "quantmod", "compound") and root.head.pos_ in ("NOUN", "PROPN") \
+        else None
+    if counted is None:
+        return None  # a bare number with no noun it counts
+    unit_words = [t.lower_ for t in counted.lefts if t.dep_ in ("amod", "compound") and t.i > ent.end - 1] + [
+        counted.lemma_.lower() if counted.pos_ == "NOUN" else counted.lower_]
+    return value, " ".join(unit_words), counted, approximate
 
 
 _MATCHERS: dict[int, Any] = {}
@@ -516,7 +707,8 @@ def check_examples(frames: Frames, lexicon: Any, dictionary: Any) -> None:
     from .parse import parse
 
     rules: list[Any] = [*frames.frames, *([frames.generic] if frames.generic else []), *frames.links,
-                        *frames.patterns]
+                        *frames.patterns, *([frames.quantities] if frames.quantities else []),
+                        *([frames.setting] if frames.setting else [])]
     for rule in rules:
         for example in rule.examples:
             scratch = Dictionary(entities=dict(dictionary.entities), by_form=dict(dictionary.by_form),
