@@ -85,6 +85,8 @@ class Mention:
     root: int
     entity: Entity
     source: str
+    #: the mention this phrase is named after ("GFMD website" after the GFMD)
+    named_after: Entity | None = None
 
     def span(self, doc: Doc) -> Span:
         """The mention's tokens."""
@@ -152,7 +154,10 @@ class _Finder:
                                or self.doc[start].pos_ in ("ADV", "NUM", "X") and self.doc[start].is_lower
                                or self.doc[start].is_space or self.doc[start].dep_ == "case"):
             start += 1
-        while end > start and (self.doc[end - 1].is_punct or self.doc[end - 1].is_space):
+        while start < end and self.doc[start].pos_ in ("CCONJ", "ADP", "SCONJ"):
+            start += 1
+        while end > start and (self.doc[end - 1].is_punct or self.doc[end - 1].is_space
+                               or self.doc[end - 1].pos_ in ("ADP", "DET", "CCONJ", "PART", "SCONJ")):
             end -= 1
         if not self.free(start, end):
             return None
@@ -216,6 +221,31 @@ class _Finder:
                     and not entity.key.startswith(("process/", "org/", "instrument/", "body/")):
                 continue  # "Rabat Process": the place names the process, and the longer name is the mention
             self.claim(span.start, span.end, entity, "dictionary")
+
+    def instances(self) -> None:
+        """"GFMD 2017", "the eleventh GFMD", "the first IMRF", "2018 High-level Political Forum": a process named
+        with a year or an ordinal is one of its meetings, an event of its own that is part of the process."""
+        doc = self.doc
+        for m in list(self.mentions):
+            if m.source != "dictionary" or not set(m.entity.types) & PROCESS_TYPES:
+                continue
+            start, end = m.start, m.end
+            before = doc[start - 1] if start > 0 else None
+            after = doc[end] if end < len(doc) else None
+            if before is not None and self.owner[before.i] is None and (
+                    before.ent_type_ == "ORDINAL" or re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)|(?:19|20)\d\d", before.text)):
+                start -= 1
+            elif after is not None and self.owner[after.i] is None and re.fullmatch(r"(?:19|20)\d\d", after.text) \
+                    and after.ent_type_ == "DATE":
+                end += 1
+            else:
+                continue
+            label = doc[start:end].text
+            process = m.entity
+            instance = self.mint("Event", label)
+            for i in range(start, end):
+                self.owner[i] = m
+            m.start, m.end, m.entity, m.named_after, m.source = start, end, instance, process, "name"
 
     def named_entities(self) -> None:
         for ent in self.doc.ents:
@@ -347,14 +377,26 @@ class _Finder:
             while first > chunk.start and not self.doc[first - 1].whitespace_ and self.doc[first - 1].text != "'s" \
                     and self.owner[first - 1] is None:
                 first -= 1  # "whole-of-society approaches": the hyphenated compound is one modifier
+            # "GFMD website", "IMRF roundtables", "first GFMD dialogue", "19 October briefing": the name starts
+            # with the modifiers that are names, dates or ordinals themselves
+            name_start = next((t.i for t in chunk if t.pos_ not in ("DET", "PUNCT") and t.dep_ not in ("poss", "case")
+                               or self.owner[t.i] is not None), root.i)
+            namers = [m for m in {id(x): x for x in (self.owner[t.i] for t in self.doc[name_start:root.i])
+                                  if x is not None}.values() if m.source != "anaphor"]
             while first < root.i and self.owner[first] is not None:
                 first += 1
             end = root.i + 1
             head = root.lower_
-            for pc in self.lexicon.phrases:
-                if head not in pc.heads and root.lemma_.lower() not in pc.heads:
-                    continue
+            classes = [pc for pc in self.lexicon.phrases if head in pc.heads or root.lemma_.lower() in pc.heads]
+            if not classes and namers and self.head_class([root.text]) is not None:
+                named = self.head_class([root.text])  # "GCM process": a name of a head-word class
+                label = self.doc[name_start:end].text
+                self._claim_named(first, end, self.mint(named or "Thing", label), namers)
+                continue
+            for pc in classes:
                 end = self._of_extension(root, pc) or end
+                if pc.cls in ("Event", "Document", "Body"):
+                    end = self._name_extension(root, pc) or end
                 text = self.doc[first:end].text
                 low = normalize_form(text).lower()
                 modifiers = {t.lower_ for t in self.doc[first : root.i]} | {t.lemma_.lower() for t in self.doc[first:root.i]}
@@ -363,16 +405,42 @@ class _Finder:
                 if pc.cls in ("Topic", "StakeholderGroup"):
                     ok = low in pc.bare or (
                         (modifiers & pc.modifiers) if (head in pc.strict or pc.cls == "StakeholderGroup") else
-                        bool(modifiers) or end > root.i + 1)
+                        bool(modifiers) or end > root.i + 1) or bool(namers)
                     if not ok:
                         continue
-                    self.claim(first, end, self.mint(pc.cls, text), "phrase")
+                    label = self.doc[name_start:end].text if namers else text
+                    self._claim_named(first, end, self.mint(pc.cls, label), namers)
                 elif chunk[0].lower_ == "the" and not mods and pc.cls == "Event" and self.main_event is not None \
                         and head in ("meeting", "consultation", "dialogue", "session", "event", "forum", "summit"):
                     self.claim(first, end, self.main_event, "anaphor")
+                elif namers:
+                    self._claim_named(first, end, self.mint(pc.cls, self.doc[name_start:end].text), namers)
                 else:
-                    self.claim(first, end, self.mint(pc.cls, text, scoped=True), "phrase")
+                    claim_end = end if self.free(first, end) else root.i + 1
+                    self.claim(first, claim_end, self.mint(pc.cls, text, scoped=True), "phrase")
                 break
+
+    def _claim_named(self, first: int, end: int, entity: Entity, namers: list[Mention]) -> None:
+        """Claim a phrase named after other mentions, and remember what it is named after."""
+        if not self.free(first, end):
+            end = next((i for i in range(first, end) if self.owner[i] is not None), end)
+        mention = self.claim(first, end, entity, "phrase")
+        if mention is not None:
+            wholes = PROCESS_TYPES | ORG_TYPES | BODY_TYPES | EVENT_TYPES | INSTRUMENT_TYPES
+            mention.named_after = next((m.entity for m in namers if m.entity.key != entity.key
+                                        and set(m.entity.types) & wholes), None)
+
+    def _name_extension(self, root: Token, pc: PhraseClass) -> int | None:
+        """The end of "the briefing on the IMRF roadmap", "guidance on national implementation plans": a
+        meeting's, paper's or body's name goes on with its subject."""
+        for child in root.rights:
+            if child.lower_ in ("on", "for") and child.i == root.i + 1:
+                objs = [c for c in child.children if c.dep_ == "pobj"]
+                if objs:
+                    last = max(t.i for t in objs[0].subtree if t.dep_ not in ("relcl", "acl", "punct", "cc", "conj"))
+                    if last - root.i <= 8 and not any(t.pos_ == "VERB" for t in self.doc[root.i + 1 : last + 1]):
+                        return last + 1
+        return None
 
     def _of_extension(self, root: Token, pc: PhraseClass) -> int | None:
         """The end of "root causes of migration": the of-phrase after a head that takes one."""
@@ -467,6 +535,7 @@ def find_mentions(parsed: Parsed, dictionary: Dictionary, lexicon: Lexicon, *, d
     """
     finder = _Finder(parsed, dictionary, lexicon, document_id, main_event)
     finder.dictionary_names()
+    finder.instances()
     finder.named_entities()
     finder.capitalised_names()
     finder.acronyms()

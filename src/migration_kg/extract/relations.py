@@ -684,6 +684,8 @@ def mention_facts(parsed: Parsed, mentions: list[Mention], ctx: Context) -> Iter
         if name != entity.label:
             triples.append((iri, SKOS.altLabel, Literal(name)))
         triples += [(iri, MKG.acronym, Literal(a)) for a in entity.acronyms]
+        if m.named_after is not None:  # "GFMD website", "IMRF roundtables": part of what it is named after
+            triples.append((iri, MKG.partOf, URIRef(m.named_after.iri)))
         sent = span.sent
         sentence = ctx.document.text[slice(*parsed.span_offsets(sent.start_char, sent.end_char))]
         ev = Evidence(ctx.document.id, start, end, ctx.document.text[start:end], sentence,
