@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from rdflib import Literal, URIRef
+from rdflib.term import Node
 
 from ..corpus import Document
 from ..errors import ExtractError
-from ..namespaces import DEFAULT_BASE, MKG, RDF, RDFS, data_iri
+from ..namespaces import DEFAULT_BASE, MKG, ORG, RDF, RDFS, SKOS, data_iri
 from . import near
 from .dates import parse_date
 from .dictionary import SLOT_TYPES, Dictionary, Entity, normalize_form
@@ -235,8 +236,69 @@ def extract(document: Document, rules: RuleSet, *, cache_dir: Path | None = None
         facts.extend(_run(rule, clean, index, spans, ctx))
     facts.extend(_mentions(document, clean, index, spans, ctx))
     if rules.frames is not None and rules.lexicon is not None:
-        facts.extend(linguistic_facts(parsed, ruleset.dictionary, rules.lexicon, rules.frames, ctx))
+        facts.extend(_not_restated(linguistic_facts(parsed, ruleset.dictionary, rules.lexicon, rules.frames, ctx),
+                                   facts))
     return facts
+
+
+#: Properties that tie an n-ary node (a post, a membership, a quantity) to the one entity it is about.
+_NODE_OF = (ORG.member, MKG.quantityOf)
+
+
+def _not_restated(general: list[Fact], specific: list[Fact]) -> list[Fact]:
+    """The facts of the linguistic layer, less those the regular-expression rules already state.
+
+    The pattern rules are written for particular phrasings and win where both read the same thing:
+    * an entity the linguistic layer names in a passage where a pattern rule minted an entity of the same
+      kind ("Ghana's Ministry of the Interior") is that rule's entity: its IRI is used instead;
+    * a linguistic fact that repeats a pattern rule's triple is dropped;
+    * so is one that gives an entity a second post, membership or quantity node in a passage that a pattern
+      rule's post, membership or quantity of that entity already covers.
+    """
+    minted: list[tuple[int, int, str, URIRef]] = []
+    for f in specific:
+        for s, p, _o in f.triples:
+            if p == RDF.type and isinstance(s, URIRef) and "/id/" in s and f.evidence.rule_id != "dictionary-mention":
+                minted.append((f.evidence.start, f.evidence.end, _kind(s), s))
+    alias: dict[Node, Node] = {}
+    kept: list[Fact] = []
+    for f in general:
+        if f.evidence.rule_id.startswith("mention-") and f.triples:
+            iri = f.triples[0][0]
+            same = [m for a, b, kind, m in minted if a < f.evidence.end and b > f.evidence.start
+                    and kind == _kind(iri) and m != iri]
+            if same:
+                alias[iri] = same[0]
+                continue
+        kept.append(f)
+    triples = {t for f in specific for t in f.triples}
+    nodes: dict[tuple[Any, Any], list[tuple[int, int]]] = {}
+    for f in specific:
+        for _, p, o in f.triples:
+            if p in _NODE_OF:
+                nodes.setdefault((p, o), []).append((f.evidence.start, f.evidence.end))
+    out = []
+    for f in kept:
+        if alias:  # the pattern rule named and typed the entity: the layer's name is another label of it
+            f = Fact(evidence=f.evidence, triples=[
+                (alias.get(s, s), SKOS.altLabel if p == RDFS.label and s in alias else p, alias.get(o, o))
+                for s, p, o in f.triples if not (p == RDF.type and s in alias)])
+        if f.evidence.rule_id.startswith("mention-"):
+            out.append(f)
+            continue
+        if all(t in triples for t in f.triples if t[1] not in (RDF.type, RDFS.label, SKOS.altLabel)):
+            continue
+        start, end = f.evidence.start, f.evidence.end
+        if any(p in _NODE_OF and any(s < end + 200 and e > start - 200 for s, e in nodes.get((p, o), ()))
+               for _, p, o in f.triples):
+            continue
+        out.append(f)
+    return out
+
+
+def _kind(iri: Node) -> str:
+    """The kind of a minted IRI (``id/{kind}/…``)."""
+    return str(iri).split("/id/", 1)[-1].split("/", 1)[0]
 
 
 def linguistic_facts(parsed: Parsed, dictionary: Dictionary, lexicon: Lexicon, frames: Frames, ctx: Context

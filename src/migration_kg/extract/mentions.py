@@ -42,6 +42,7 @@ from .dictionary import (
     normalize_form,
     slugify,
 )
+from .minting import acronym_fits
 from .parse import Parsed
 
 _CONNECTORS = frozenset({"of", "for", "on", "and", "the", "in", "to", "de", "&", "del", "la", "des", "du", "against"})
@@ -265,6 +266,8 @@ class _Finder:
         return [ent]
 
     def _named(self, span: Span, cls: str, label: str) -> None:
+        if any(t.text == "(" for t in span):  # "Intergovernmental Authority on Development (IGAD)": the name ends
+            span = self.doc[span.start : next(t.i for t in span if t.text == "(")]
         tokens = [t for t in span if not (t.pos_ == "DET" or t.is_punct and t.text not in ".-’'&")]
         if not tokens:
             return
@@ -414,10 +417,12 @@ class _Finder:
                         and head in ("meeting", "consultation", "dialogue", "session", "event", "forum", "summit"):
                     self.claim(first, end, self.main_event, "anaphor")
                 elif namers:
-                    self._claim_named(first, end, self.mint(pc.cls, self.doc[name_start:end].text), namers)
+                    cls = self.head_class([root.text]) or pc.cls  # "Nepal's ministry" is a government agency
+                    self._claim_named(first, end, self.mint(cls, self.doc[name_start:end].text), namers)
                 else:
+                    cls = self.head_class([root.text]) or pc.cls
                     claim_end = end if self.free(first, end) else root.i + 1
-                    self.claim(first, claim_end, self.mint(pc.cls, text, scoped=True), "phrase")
+                    self.claim(first, claim_end, self.mint(cls, text, scoped=True), "phrase")
                 break
 
     def _claim_named(self, first: int, end: int, entity: Entity, namers: list[Mention]) -> None:
@@ -462,7 +467,8 @@ class _Finder:
             if k + 2 < len(doc) and doc[k].text == "(" and doc[k + 2].text == ")" and _ACRONYM.match(doc[k + 1].text) \
                     and doc[k + 1].text[0].isupper() and self.owner[k + 1] is None and not m.entity.key.startswith("state/"):
                 acr = doc[k + 1].text
-                if sum(1 for ch in acr if ch.isupper()) >= 2:
+                words = [t.text for t in m.span(doc) if t.text[:1].isupper()]
+                if sum(1 for ch in acr if ch.isupper()) >= 2 and acronym_fits(words, acr):
                     found[acr] = m.entity
         for acr, entity in found.items():
             if entity.minted:

@@ -44,6 +44,16 @@ def _is_subsequence(short: str, long: str) -> bool:
     return all(ch in it for ch in short)
 
 
+def acronym_fits(words: list[str], acronym: str) -> bool:
+    """Whether ``acronym`` abbreviates the name ``words`` (its initials, or a subsequence of them)."""
+    words = [w for w in words if w]
+    if not words:
+        return False
+    strict, loose = _initials(words)
+    return strict == acronym.upper() or (
+        acronym[0].upper() == strict[:1] and _is_subsequence(acronym.upper(), loose) and len(acronym) >= len(strict) - 1)
+
+
 def new_org(text: str, heads_table: dict[str, str], dictionary: Dictionary, minted: dict[str, Entity]) -> Entity | None:
     """The entity an acronym definition names ("International Labour Organization (ILO)").
 

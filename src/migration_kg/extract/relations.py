@@ -373,6 +373,8 @@ class Engine:
             if read is None:
                 continue
             value, unit, counted, approximate = read
+            if any(c.dep_ in ("relcl", "acl") for c in counted.children) and counted.i != ent.root.i:
+                continue  # "the four Champions which served": a subset singled out, not a count of the whole
             owner = self._quantity_owner(counted, ent)
             if owner is None:
                 continue
