@@ -132,6 +132,23 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Score a build against a gold annotation (entity and fact recall, modality, evidence)."""
+    from .evaluate import evaluate, render
+
+    settings = _settings(args)
+    results = evaluate(Path(args.gold), settings.data_dir, settings.mappings_dir,
+                       tiers=("core", "all") if args.tier == "both" else (args.tier,))
+    if args.json:
+        print(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=1))
+    else:
+        print(render(results))
+    if args.out:
+        Path(args.out).write_text(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=1) + "\n",
+                                  encoding="utf-8")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the current build over HTTP, building one first if there is none."""
     import uvicorn
@@ -185,6 +202,14 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=0, help="random seed of --sample")
     r.add_argument("--corpus", dest="corpus_dir")
     r.set_defaults(func=cmd_report)
+    e = sub.add_parser("evaluate", help="score a build against a gold annotation (../shared/gold format)")
+    e.add_argument("--gold", required=True, help="folder with entities.yaml and facts.yaml (or its parent)")
+    e.add_argument("--data", dest="data_dir", help="data folder or build folder (default: data/)")
+    e.add_argument("--tier", choices=("core", "all", "both"), default="both", help="which gold facts count")
+    e.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    e.add_argument("--out", help="also write the JSON to this file")
+    e.set_defaults(func=cmd_evaluate)
+
     s = sub.add_parser("serve", help="serve the current build (building it first if needed)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)

@@ -43,6 +43,12 @@ class RuleError(MigrationKGError):
     http_status = 422
 
 
+class EvaluateError(MigrationKGError):
+    """A gold annotation or a gold mapping that cannot be read."""
+
+    http_status = 422
+
+
 class ExtractError(MigrationKGError):
     """Applying the rules to a document failed."""
 
