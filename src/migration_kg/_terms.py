@@ -68,5 +68,5 @@ MKG_TERMS: tuple[str, ...] = (
     "asOf", "asOfText", "endYear", "postLabel", "startYear", "status",
     # datatype properties: statements
     "approximate", "conflictProperty", "count", "endOffset", "pattern", "quote", "ruleKind",
-    "sentence", "startOffset", "text", "unit", "value",
+    "score", "sentence", "startOffset", "text", "unit", "value",
 )

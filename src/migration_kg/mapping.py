@@ -73,6 +73,8 @@ def _add_evidence(g: Graph, fact: Fact, doc: URIRef) -> URIRef:
     g.add((node, MKG.sentence, Literal(ev.sentence)))
     g.add((node, MKG.rule, rule_iri(ev.rule_id)))
     g.add((node, MKG.modality, ev.modality))
+    if ev.score is not None:
+        g.add((node, MKG.score, Literal(f"{ev.score:.3f}", datatype=XSD.decimal)))
     g.add((node, PROV.wasGeneratedBy, extraction_activity(ev.document_id)))
     return node
 
@@ -162,6 +164,15 @@ def rules_graph(rules: RuleSet) -> Graph:
             q = rules.frames.quantities
             entries.append((q.id, q.description, "numbers (CARDINAL, MONEY, PERCENT) and the noun they count",
                             q.source, "quantity"))
+    if rules.topics is not None:
+        from .extract.topics import RULE_ID
+        from .extract.topics import __doc__ as method
+
+        entries.append((RULE_ID, "A sentence matches a GCM objective: an explicit reference, its short name, or "
+                        "enough of the weighted words of its title; the link goes from the event the sentence names "
+                        "(or the document's event) to the objective, with a score. " + " ".join((method or "").split()),
+                        "objective titles and short labels of reference/reference-facts.yaml",
+                        rules.topics.source, "topic"))
     for rid, description, pattern, source, kind in entries:
         node = rule_iri(rid)
         g.add((node, RDF.type, MKG.MappingRule))

@@ -40,6 +40,8 @@ class Evidence:
     sentence: str
     rule_id: str
     modality: URIRef
+    #: how well the passage matches what the fact links it to (topic links only), in [0, 1]
+    score: float | None = None
 
 
 @dataclass

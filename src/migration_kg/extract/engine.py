@@ -236,8 +236,8 @@ def extract(document: Document, rules: RuleSet, *, cache_dir: Path | None = None
         facts.extend(_run(rule, clean, index, spans, ctx))
     facts.extend(_mentions(document, clean, index, spans, ctx))
     if rules.frames is not None and rules.lexicon is not None:
-        facts.extend(_not_restated(linguistic_facts(parsed, ruleset.dictionary, rules.lexicon, rules.frames, ctx),
-                                   facts))
+        facts.extend(_not_restated(linguistic_facts(parsed, ruleset.dictionary, rules.lexicon, rules.frames, ctx,
+                                                    topics=rules.topics), facts))
     return facts
 
 
@@ -301,17 +301,30 @@ def _kind(iri: Node) -> str:
     return str(iri).split("/id/", 1)[-1].split("/", 1)[0]
 
 
-def linguistic_facts(parsed: Parsed, dictionary: Dictionary, lexicon: Lexicon, frames: Frames, ctx: Context
-                     ) -> list[Fact]:
+def linguistic_facts(parsed: Parsed, dictionary: Dictionary, lexicon: Lexicon, frames: Frames, ctx: Context,
+                     *, topics: Any = None) -> list[Fact]:
     """The facts of the linguistic layer: the entities it names and what its frames read from clauses."""
     event_iri = ctx.values.get("event")
     main_event = Entity(key=str(event_iri).split("/id/", 1)[1], types=("Event",), label="") \
         if event_iri is not None and "/id/" in str(event_iri) else None
     mentions = find_mentions(parsed, dictionary, lexicon, document_id=ctx.document.id, main_event=main_event)
     try:
-        return [*mention_facts(parsed, mentions, ctx), *Engine(parsed, mentions, frames, ctx).facts()]
+        facts = [*mention_facts(parsed, mentions, ctx), *Engine(parsed, mentions, frames, ctx).facts()]
+        if topics is not None:
+            from .topics import topic_facts
+
+            facts += topic_facts(parsed, mentions, topics, ctx, _sentence_modality)
+        return facts
     except (KeyError, ValueError, TypeError, IndexError) as exc:
         raise ExtractError(f"the linguistic layer failed on {ctx.document.id}: {exc!r}") from exc
+
+
+def _sentence_modality(sentence: str) -> URIRef:
+    if _PROPOSED.search(sentence):
+        return MKG.Proposed
+    if _EXPECTED.search(sentence):
+        return MKG.Expected
+    return MKG.Stated
 
 
 def parsed_sentence_spans(parsed: Parsed) -> list[tuple[int, int]]:

@@ -303,6 +303,7 @@ class Engine:
     def _pattern_fact(self, pattern: Pattern, tokens: dict[str, Token]) -> Iterator[Fact]:
         bindings: dict[str, Any] = {}
         spans: list[tuple[int, int]] = []
+        extra: list[Entity] = []  # topics minted from inside a name
         bound = {tok.i for tok in tokens.values()}
         for name, kind in pattern.slots.items():
             tok = tokens[name]
@@ -326,6 +327,17 @@ class Engine:
                 if not found or self.owner[tok.i] is None:
                     return
                 found = list({m.entity.key: m for m in found}.values())
+                taken = {b.key for b in bindings.values() if isinstance(b, Entity)}
+                if kind.rstrip("+") == "Thing" and all(m.entity.key in taken for m in found):
+                    # "the working group on bilateral labour migration agreements" is one name: its
+                    # subject is the of-phrase inside it, a topic of its own
+                    topic = self._inner_topic(tok)
+                    if topic is None:
+                        return
+                    extra.append(topic)
+                    bindings[name] = [topic] if many else topic
+                    spans.append((tok.left_edge.i, tok.right_edge.i + 1))
+                    continue
                 bindings[name] = [m.entity for m in found] if many else found[0].entity
                 spans.extend((m.start, m.end) for m in found)
         lo, hi = min(b[0] for b in spans), max(b[1] for b in spans)
@@ -338,9 +350,30 @@ class Engine:
         bindings["clause"] = re.sub(r"\s+", " ", quote).strip()
         ev = Evidence(self.ctx.document.id, start, end, quote, sentence, pattern.id, modality)
         nodes = mint_nodes(pattern.id, pattern.nodes, bindings, self.ctx, start)
-        triples = instantiate(list(pattern.emit), bindings, nodes, self.ctx, ev)
+        triples = [t for t in instantiate(list(pattern.emit), bindings, nodes, self.ctx, ev)
+                   if t[0] != t[2]]  # a node is never its own topic, part or place
+        if triples:
+            from rdflib import Literal
+
+            from ..namespaces import RDF, RDFS
+
+            for topic in extra:
+                triples += [(URIRef(topic.iri), RDF.type, MKG[topic.types[0]]),
+                            (URIRef(topic.iri), RDFS.label, Literal(topic.label))]
         if triples:
             yield Fact(evidence=ev, triples=one_label(triples, self.ctx))
+
+    def _inner_topic(self, tok: Token) -> Entity | None:
+        """A topic named by the phrase ``tok`` heads inside a longer name (common nouns only)."""
+        words = [t for t in tok.subtree if not t.is_space]
+        while words and words[0].pos_ in ("DET", "ADP", "PRON"):
+            words = words[1:]
+        while words and (words[-1].is_punct or words[-1].pos_ in ("ADP", "DET", "CCONJ")):
+            words = words[:-1]
+        if not words or len(words) > 8 or any(t.pos_ == "VERB" for t in words):
+            return None
+        label = re.sub(r"\s+", " ", self.doc[words[0].i : words[-1].i + 1].text).strip()
+        return self.ctx.dictionary.mint("topic", label, "Topic")
 
     def lead_ins(self) -> dict[int, list[Token]]:
         """For each list item, the agents of the sentence ending in ":" that introduced the list."""
@@ -373,6 +406,8 @@ class Engine:
             if read is None:
                 continue
             value, unit, counted, approximate = read
+            if ent.label_ == "CARDINAL" and counted.i < ent.start and counted.i == ent.root.head.i:
+                continue  # "objectives 9 and 10", "paragraph 23", "session 2": a number after its noun names, not counts
             if any(c.dep_ in ("relcl", "acl") for c in counted.children) and counted.i != ent.root.i:
                 continue  # "the four Champions which served": a subset singled out, not a count of the whole
             owner = self._quantity_owner(counted, ent)

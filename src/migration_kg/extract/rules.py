@@ -147,6 +147,8 @@ class RuleSet:
     #: the linguistic layer (``mappings/linguistic/``): verb frames and dependency patterns, mention lexicon
     frames: Any = None
     lexicon: Any = None
+    #: what passages are about (``linguistic/topics.yaml``): the GCM objectives by their wording
+    topics: Any = None
 
 
 def _spaces_to_ws(pattern: str) -> str:
@@ -330,6 +332,13 @@ def load_rules(mappings_dir: Path, *, check: bool = True) -> RuleSet:
 
         ruleset.lexicon = load_lexicon(linguistic / "mentions.yaml")
         ruleset.frames = load_frames(linguistic)
+        if (linguistic / "topics.yaml").is_file():
+            from .parse import load_pipeline
+            from .topics import load_topics
+
+            nlp = load_pipeline()
+            ruleset.topics = load_topics(linguistic / "topics.yaml",
+                                         lambda text: [t.lemma_.lower() for t in nlp(text)])
         if check:
             from .relations import check_examples
 
