@@ -79,6 +79,13 @@ class QueryError(MigrationKGError):
     http_status = 400
 
 
+class InvalidIRI(QueryError):
+    """A request path or parameter that names no IRI (a character no IRI may hold, a broken ``%`` escape).
+
+    https://www.rfc-editor.org/rfc/rfc3987#section-2.2
+    """
+
+
 class QueryRejected(QueryError):
     """A syntactically valid query that this service refuses to run (SERVICE, LOAD, FROM …)."""
 
