@@ -2,7 +2,8 @@
 
 * :class:`~migration_kg.errors.MigrationKGError` subclasses answer with their
   ``http_status`` and their message (a SPARQL syntax error is a 400, a timeout a 503 …).
-* Starlette's own HTTP errors (404 no route, 405 wrong method) keep their status.
+* Starlette's own HTTP errors (404 no route, 405 wrong method) keep their status; a 405's
+  ``Allow`` names every method of the path.
 * Request validation errors are a 400.
 * Anything else is a bug: a 500 whose body says so, with the traceback only in the log.
 
@@ -22,6 +23,7 @@ from starlette.responses import Response
 
 from ..errors import MigrationKGError, NotAcceptable
 from .formats import JSON, PLAIN_TEXT
+from .methods import allow_header
 from .negotiation import negotiate
 
 logger = logging.getLogger(__name__)
@@ -57,6 +59,8 @@ def _http_error(request: Request, exc: Exception) -> Response:
     response = error_response(request, exc.status_code, "HTTPError", str(exc.detail))
     if exc.headers:
         response.headers.update(exc.headers)
+    if exc.status_code == 405:  # Starlette names the methods of one route; the path may have several
+        response.headers["Allow"] = allow_header(request)
     return response
 
 
