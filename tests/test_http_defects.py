@@ -13,12 +13,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from livehttp import BASE, RawClient, build_test_data_dir, serve
+from livehttp import BASE, LABEL, RawClient, build_test_data_dir, serve
 
 from migration_kg.serve import create_app, iri_paths
 from migration_kg.settings import Settings
 
 LD_PREFIXES = ("id", "vocab", "evidence", "statement", "rule", "graph", "doc")
+ASK = "ASK { ?s ?p ?o }"
+SELECT = f"SELECT ?s ?label WHERE {{ ?s <{LABEL}> ?label }} ORDER BY ?label"
+CONSTRUCT = f"CONSTRUCT {{ ?s <{LABEL}> ?label }} WHERE {{ ?s <{LABEL}> ?label }}"
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +97,69 @@ def test_non_ascii_iri_path_has_ascii_headers(client: httpx.Client) -> None:
     assert response.status_code == 404 and f"<{BASE}id/café>" in response.text
     found = client.get("/id/state/ECU")  # HTML: the Link header names every alternate
     assert "/id/state/ECU.ttl" in found.headers["link"]
+
+
+# --- 2. OPTIONS and Allow --------------------------------------------------------------------------
+
+
+def test_options_sparql_lists_every_method(client: httpx.Client) -> None:
+    response = client.options("/sparql")
+    assert response.status_code == 204
+    assert [m.strip() for m in response.headers["allow"].split(",")] == ["GET", "HEAD", "POST", "OPTIONS"]
+    assert_still_usable(client, response)
+
+
+def test_head_sparql_has_the_get_headers_and_no_body(client: httpx.Client) -> None:
+    params = {"query": ASK}
+    head, get = client.head("/sparql", params=params), client.get("/sparql", params=params)
+    assert head.status_code == get.status_code == 200
+    assert head.headers["content-type"] == get.headers["content-type"] and head.content == b""
+
+
+def test_405_names_every_method_of_the_path(client: httpx.Client) -> None:
+    response = client.put("/sparql", content=b"x")
+    assert response.status_code == 405
+    assert [m.strip() for m in response.headers["allow"].split(",")] == ["GET", "HEAD", "POST", "OPTIONS"]
+    assert_still_usable(client, response)
+
+
+# --- 4. format= twice (SPARQLWrapper) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_the_same_format_twice_is_accepted(client: httpx.Client, method: str) -> None:
+    fields = [("query", SELECT), ("format", "json"), ("format", "json")]
+    if method == "GET":
+        response = client.get("/sparql", params=fields)
+    else:
+        response = client.post("/sparql", data=dict(fields[:1]), params=fields[1:])
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/sparql-results+json")
+
+
+def test_two_different_formats_are_a_400_naming_both(client: httpx.Client) -> None:
+    response = client.get("/sparql", params=[("query", SELECT), ("format", "json"), ("format", "xml")])
+    assert response.status_code == 400
+    assert "'json'" in response.text and "'xml'" in response.text
+    assert_still_usable(client, response)
+
+
+# --- 5. Accept: text/* ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("accept", "expected"), [
+    ("text/*", "text/csv"),
+    ("text/*;q=0.5, application/sparql-results+json;q=0.1", "text/csv"),
+    ("text/tab-separated-values, text/*;q=0.5", "text/tab-separated-values"),
+    ("text/xml", "application/sparql-results+xml"),  # an alias asked for by name still counts
+    ("application/*", "application/sparql-results+json"),
+])  # fmt: skip
+def test_wildcards_pick_a_type_they_match(client: httpx.Client, accept: str, expected: str) -> None:
+    response = client.get("/sparql", params={"query": SELECT}, headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == expected
+
+
+def test_text_wildcard_on_construct_is_turtle(client: httpx.Client) -> None:
+    response = client.get("/sparql", params={"query": CONSTRUCT}, headers={"Accept": "text/*"})
+    assert response.headers["content-type"].startswith("text/turtle")
