@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import h11
 import httpx
@@ -73,11 +74,14 @@ def free_socket() -> socket.socket:
 
 
 @contextmanager
-def serve(app: FastAPI, *, wait_path: str = "/readyz", timeout: float = 20.0) -> Iterator[str]:
-    """Run ``app`` under uvicorn in a background thread; yield its base URL once ``wait_path`` is 200."""
+def serve(app: FastAPI, *, wait_path: str = "/readyz", timeout: float = 20.0, **config: Any) -> Iterator[str]:
+    """Run ``app`` under uvicorn in a background thread; yield its base URL once ``wait_path`` is 200.
+
+    ``config``: more options of ``uvicorn.Config`` (``http="h11"``, ``**server_options(settings)``).
+    """
     sock = free_socket()
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", **config))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"

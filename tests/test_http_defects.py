@@ -10,12 +10,15 @@ from __future__ import annotations
 import doctest
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
 from livehttp import BASE, LABEL, RawClient, build_test_data_dir, serve
 
 from migration_kg.serve import create_app, iri_paths
+from migration_kg.serve.app import server_options
+from migration_kg.serve.http_protocol import HTTPTOOLS_MAX_URL
 from migration_kg.settings import Settings
 
 LD_PREFIXES = ("id", "vocab", "evidence", "statement", "rule", "graph", "doc")
@@ -163,3 +166,57 @@ def test_wildcards_pick_a_type_they_match(client: httpx.Client, accept: str, exp
 def test_text_wildcard_on_construct_is_turtle(client: httpx.Client) -> None:
     response = client.get("/sparql", params={"query": CONSTRUCT}, headers={"Accept": "text/*"})
     assert response.headers["content-type"].startswith("text/turtle")
+
+
+# --- 3 and 6. oversized URLs (414) and headers (431), under either HTTP parser -----------------------
+
+
+@pytest.fixture(scope="module", params=["serve-command", "h11"])
+def any_parser(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[tuple[str, str]]:
+    """(parser, URL): the app under uvicorn with the serve command's options (httptools), and with h11 instead."""
+    settings = Settings(data_dir=data_dir, query_workers=1)
+    options = server_options(settings)
+    if request.param == "h11":
+        options["http"] = "h11"
+    with serve(create_app(settings), **options) as url:
+        yield request.param, url
+
+
+def long_query_target(size: int) -> bytes:
+    return ("/sparql?query=" + quote(ASK + " #" + "x" * size)).encode()
+
+
+@pytest.mark.parametrize("size", [20_000, 70_000, 300_000])
+def test_long_url_is_414_with_a_message(any_parser: tuple[str, str], size: int) -> None:
+    """Past 64 KiB httptools cannot parse the URL: the protocol answers the 414 and closes the connection."""
+    parser, url = any_parser
+    with RawClient(url) as raw:
+        status, headers, body = raw.request("GET", long_query_target(size))
+        assert status == 414, body
+        assert b"414 URITooLong: the URL is " in body and b"send the query with POST" in body
+        assert raw.request("GET", long_query_target(10))[0] == 200
+        assert raw.connections == (2 if size > HTTPTOOLS_MAX_URL and parser != "h11" else 1)
+
+
+def test_url_under_the_limit_is_answered(any_parser: tuple[str, str]) -> None:
+    response = httpx.get(any_parser[1] + "/sparql", params={"query": ASK + " #" + "x" * 15_000})
+    assert response.status_code == 200 and response.json()["boolean"] is True
+
+
+@pytest.mark.parametrize("size", [20_000, 100_000, 500_000])
+def test_big_header_is_431_with_a_message(any_parser: tuple[str, str], size: int) -> None:
+    with RawClient(any_parser[1]) as raw:
+        status, _, body = raw.request("GET", b"/sparql?query=" + quote(ASK).encode(), {"x-big": "a" * size})
+        assert status == 431, body
+        assert b"HeaderFieldsTooLarge" in body and b"over the limit of 16384 bytes" in body
+        status, _, body = raw.request("GET", b"/sparql?query=" + quote(ASK).encode(), {"x-small": "a" * 10_000})
+        assert status == 200 and b"true" in body
+        assert raw.connections == 1
+
+
+def test_big_header_on_a_post_is_431_before_the_body_is_read(any_parser: tuple[str, str]) -> None:
+    with RawClient(any_parser[1]) as raw:
+        headers = {"content-type": "application/sparql-query", "x-big": "a" * 100_000}
+        assert raw.request("POST", b"/sparql", headers, ASK.encode())[0] == 431
+        assert raw.request("POST", b"/sparql", {"content-type": "application/sparql-query"}, ASK.encode())[0] == 200
+        assert raw.connections == 1

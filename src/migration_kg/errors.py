@@ -112,9 +112,16 @@ class PayloadTooLarge(QueryError):
 
 
 class URITooLong(QueryError):
-    """A GET whose query string is longer than ``Settings.max_request_bytes`` (send it with POST)."""
+    """A request URL longer than ``Settings.max_url_bytes``, or a GET whose query string is longer
+    than ``Settings.max_request_bytes`` (send it with POST)."""
 
     http_status = 414
+
+
+class HeaderFieldsTooLarge(QueryError):
+    """Request headers larger than ``Settings.max_header_bytes`` in all (RFC 6585 §5)."""
+
+    http_status = 431
 
 
 class UnsupportedMediaType(QueryError):

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import Request
 
-from ..errors import Overloaded, PayloadTooLarge, StoreError
+from ..errors import HeaderFieldsTooLarge, Overloaded, PayloadTooLarge, StoreError, URITooLong
 from ..settings import Settings
 from ..store import GraphStore
 from .executor import QueryExecutor
@@ -84,6 +84,28 @@ async def query_slot(request: Request) -> AsyncIterator[None]:
         yield
     finally:
         slots.release()
+
+
+async def request_head_limits(request: Request) -> None:
+    """Refuse a request whose URL or headers are over ``Settings.max_url_bytes``/``max_header_bytes``.
+
+    An app-wide dependency, so it runs after routing (metrics keep the route) and before any
+    other dependency reads the body. The HTTP server's own bound on the request head must be
+    larger (``app.server_options``), or the client gets its bare 400 instead.
+
+    Raises:
+        URITooLong (414), HeaderFieldsTooLarge (431).
+    """
+    settings: Settings = request.app.state.settings
+    scope = request.scope
+    url_bytes = len(scope.get("raw_path") or scope["path"].encode("utf-8")) + len(scope.get("query_string", b""))
+    if url_bytes > settings.max_url_bytes:
+        raise URITooLong(f"the URL is {url_bytes} bytes, over the limit of {settings.max_url_bytes} bytes; "
+                         "if it carries a SPARQL query, send the query with POST")
+    header_bytes = sum(len(name) + len(value) for name, value in scope["headers"])
+    if header_bytes > settings.max_header_bytes:
+        raise HeaderFieldsTooLarge(
+            f"the request headers are {header_bytes} bytes in all, over the limit of {settings.max_header_bytes} bytes")
 
 
 async def request_body(request: Request) -> bytes:
