@@ -8,6 +8,7 @@ check that it went over the same socket.
 from __future__ import annotations
 
 import doctest
+import gzip
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -220,3 +221,36 @@ def test_big_header_on_a_post_is_431_before_the_body_is_read(any_parser: tuple[s
         assert raw.request("POST", b"/sparql", headers, ASK.encode())[0] == 431
         assert raw.request("POST", b"/sparql", {"content-type": "application/sparql-query"}, ASK.encode())[0] == 200
         assert raw.connections == 1
+
+
+# --- 7. Content-Encoding on a POST -----------------------------------------------------------------
+
+DIRECT = {"Content-Type": "application/sparql-query"}
+
+
+@pytest.mark.parametrize("encoding", ["br2", "br", "deflate", "compress", "gzip, gzip", "zstd"])
+def test_unknown_content_encoding_is_415_naming_it(client: httpx.Client, encoding: str) -> None:
+    response = client.post("/sparql", content=ASK.encode(), headers={**DIRECT, "Content-Encoding": encoding})
+    assert response.status_code == 415
+    assert f"Content-Encoding '{encoding}' is not supported" in response.text
+    assert response.headers["accept-encoding"] == "gzip"
+    assert_still_usable(client, response)
+
+
+@pytest.mark.parametrize("encoding", ["identity", "gzip", "GZip", "x-gzip"])
+def test_identity_and_gzip_bodies_are_read(client: httpx.Client, encoding: str) -> None:
+    body = ASK.encode() if encoding == "identity" else gzip.compress(ASK.encode())
+    response = client.post("/sparql", content=body, headers={**DIRECT, "Content-Encoding": encoding})
+    assert response.status_code == 200 and response.json()["boolean"] is True
+
+
+@pytest.mark.parametrize(("body", "status", "says"), [
+    (gzip.compress(ASK.encode())[:-6], 400, "truncated"),
+    (b"not gzip at all", 400, "cannot be decompressed"),
+    (gzip.compress(ASK.encode() + b" #" + b" " * 2_000_000), 413, "once decompressed"),
+])  # fmt: skip
+def test_bad_or_oversized_gzip_is_refused(client: httpx.Client, body: bytes, status: int, says: str) -> None:
+    response = client.post("/sparql", content=body, headers={**DIRECT, "Content-Encoding": "gzip"})
+    assert response.status_code == status and says in response.text
+    assert_still_usable(client, response)
+

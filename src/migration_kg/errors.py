@@ -130,6 +130,15 @@ class UnsupportedMediaType(QueryError):
     http_status = 415
 
 
+class UnsupportedEncoding(UnsupportedMediaType):
+    """The request body has a ``Content-Encoding`` this service does not read (RFC 9110 §15.5.16).
+
+    The 415 names the encodings that are read in ``Accept-Encoding`` (RFC 9110 §12.5.3).
+    """
+
+    headers = {"Accept-Encoding": "gzip"}
+
+
 class NotAcceptable(QueryError):
     """No representation matches the client's Accept header."""
 
