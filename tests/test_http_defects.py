@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import doctest
 import gzip
+import logging
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -254,3 +257,37 @@ def test_bad_or_oversized_gzip_is_refused(client: httpx.Client, body: bytes, sta
     assert response.status_code == status and says in response.text
     assert_still_usable(client, response)
 
+
+# --- 8. a client that abandons its body ---------------------------------------------------------------
+
+
+def metric_sample(url: str, name: str, **labels: str) -> float:
+    total = 0.0
+    for line in httpx.get(url + "/metrics").text.splitlines():
+        if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def test_abandoned_post_body_is_no_500_and_no_traceback(server: str, caplog: pytest.LogCaptureFixture) -> None:
+    uvicorn_logger = logging.getLogger("uvicorn")  # uvicorn's loggers do not propagate to the root
+    uvicorn_logger.addHandler(caplog.handler)
+    caplog.set_level(logging.INFO)
+    posts = {"route": "/sparql", "method": "POST"}
+    before = metric_sample(server, "mkg_http_requests_total", **posts)
+    gone_before = metric_sample(server, "mkg_http_requests_total", **posts, status="499")
+    try:
+        host, port = server.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port))) as sock:
+            sock.sendall(b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+                         b"Content-Length: 1000\r\n\r\nASK { ?s")
+        deadline = time.monotonic() + 10  # a bound on waiting for the server to notice, not a speed assertion
+        while metric_sample(server, "mkg_http_requests_total", **posts) == before:
+            assert time.monotonic() < deadline, "the server never finished the abandoned request"
+            time.sleep(0.05)
+    finally:
+        uvicorn_logger.removeHandler(caplog.handler)
+    assert metric_sample(server, "mkg_http_requests_total", **posts, status="499") == gone_before + 1
+    assert metric_sample(server, "mkg_http_requests_total", status="500") == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+    assert "went away" in caplog.text and "Traceback" not in caplog.text
