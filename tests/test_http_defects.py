@@ -20,6 +20,8 @@ import httpx
 import pytest
 from livehttp import BASE, LABEL, RawClient, build_test_data_dir, serve
 
+from migration_kg import cli, pipeline
+from migration_kg.pipeline import BuildReport
 from migration_kg.serve import create_app, iri_paths
 from migration_kg.serve.app import server_options
 from migration_kg.serve.http_protocol import HTTPTOOLS_MAX_URL
@@ -291,3 +293,30 @@ def test_abandoned_post_body_is_no_500_and_no_traceback(server: str, caplog: pyt
     assert metric_sample(server, "mkg_http_requests_total", status="500") == 0
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
     assert "went away" in caplog.text and "Traceback" not in caplog.text
+
+
+# --- 9. build --skip-unreadable that skipped files -----------------------------------------------------
+
+
+@pytest.mark.parametrize(("skipped", "status"), [(["corpus/x.txt:2: not valid UTF-8"], cli.EXIT_SKIPPED), ([], 0)])
+def test_build_that_skipped_documents_exits_3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str], skipped: list[str],
+                                               status: int) -> None:
+    """The pipeline is stubbed: ``tests/test_cli.py`` runs the real build with a broken document."""
+    calls: list[dict[str, object]] = []
+
+    def fake_build(settings: Settings, **options: object) -> BuildReport:
+        calls.append(options)
+        return BuildReport(build_dir=tmp_path / "build", skipped=list(skipped))
+
+    monkeypatch.setattr(pipeline, "build", fake_build)
+    assert cli.main(["build", "--skip-unreadable", "--out", str(tmp_path)]) == status
+    assert calls[0]["skip_unreadable"] is True
+    assert ("skipped: corpus/x.txt:2" in capsys.readouterr().err) == bool(skipped)
+
+
+def test_build_help_documents_the_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["build", "--help"])
+    out = capsys.readouterr().out
+    assert "exit status" in out and f"{cli.EXIT_SKIPPED}  built and swapped in, but --skip-unreadable" in out
