@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import doctest
 import gzip
+import json
 import logging
 import socket
 import time
@@ -17,12 +18,16 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
+import pyoxigraph as ox
 import pytest
+import rdflib
 from livehttp import BASE, LABEL, RawClient, build_test_data_dir, serve
+from rdflib.compare import isomorphic
 
 from migration_kg import cli, pipeline
+from migration_kg.namespaces import PREFIXES
 from migration_kg.pipeline import BuildReport
-from migration_kg.serve import create_app, iri_paths
+from migration_kg.serve import create_app, formats, iri_paths
 from migration_kg.serve.app import server_options
 from migration_kg.serve.http_protocol import HTTPTOOLS_MAX_URL
 from migration_kg.settings import Settings
@@ -320,3 +325,28 @@ def test_build_help_documents_the_exit_status(capsys: pytest.CaptureFixture[str]
         cli.main(["build", "--help"])
     out = capsys.readouterr().out
     assert "exit status" in out and f"{cli.EXIT_SKIPPED}  built and swapped in, but --skip-unreadable" in out
+
+
+# --- 10. JSON-LD with an @context ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/id/event/2017-04-06-dialogue", "/id/state/CIV", "/sparql"])
+def test_json_ld_is_compacted_with_our_prefixes_and_the_same_graph(client: httpx.Client, path: str) -> None:
+    """A blank node, a language tag, an xsd:integer and non-ASCII text survive the compaction."""
+    as_json_ld = client.get(path, headers={"Accept": "application/ld+json"})
+    as_turtle = client.get(path, headers={"Accept": "text/turtle"})
+    assert as_json_ld.status_code == as_turtle.status_code == 200
+    document = as_json_ld.json()
+    assert document["@context"] == {name: iri for name, iri in PREFIXES.items()}
+    graph = json.dumps(document["@graph"])
+    assert "http://www.w3.org/2000/01/rdf-schema#" not in graph and "http://www.w3.org/ns/sparql-service" not in graph
+    text = as_json_ld.text
+    expected = rdflib.Graph().parse(data=as_turtle.text, format="turtle")
+    assert isomorphic(rdflib.Graph().parse(data=text, format="json-ld"), expected)
+    read_by_oxigraph = ox.serialize(ox.parse(as_json_ld.content, format=ox.RdfFormat.JSON_LD),
+                                    format=ox.RdfFormat.N_TRIPLES)
+    assert isomorphic(rdflib.Graph().parse(data=read_by_oxigraph.decode(), format="nt"), expected)
+
+
+def test_json_ld_doctests() -> None:
+    assert doctest.testmod(formats).failed == 0
