@@ -13,7 +13,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import h11
 import httpx
 import uvicorn
 from fastapi import FastAPI
@@ -72,11 +74,14 @@ def free_socket() -> socket.socket:
 
 
 @contextmanager
-def serve(app: FastAPI, *, wait_path: str = "/readyz", timeout: float = 20.0) -> Iterator[str]:
-    """Run ``app`` under uvicorn in a background thread; yield its base URL once ``wait_path`` is 200."""
+def serve(app: FastAPI, *, wait_path: str = "/readyz", timeout: float = 20.0, **config: Any) -> Iterator[str]:
+    """Run ``app`` under uvicorn in a background thread; yield its base URL once ``wait_path`` is 200.
+
+    ``config``: more options of ``uvicorn.Config`` (``http="h11"``, ``**server_options(settings)``).
+    """
     sock = free_socket()
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", **config))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
@@ -129,3 +134,67 @@ class Canary:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class RawClient:
+    """One keep-alive HTTP/1.1 connection that sends request targets byte for byte (httpx
+    percent-encodes them), read with h11. ``connections`` counts the sockets it had to open.
+    """
+
+    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
+        host, _, port = url.removeprefix("http://").partition(":")
+        self.address = (host, int(port))
+        self.timeout = timeout
+        self.connections = 0
+        self._sock: socket.socket | None = None
+        self._conn: h11.Connection | None = None
+
+    def _connect(self) -> tuple[socket.socket, h11.Connection]:
+        if self._sock is None or self._conn is None or self._conn.our_state is not h11.IDLE:
+            self.close()
+            self._sock = socket.create_connection(self.address, timeout=self.timeout)
+            self._conn = h11.Connection(h11.CLIENT)
+            self.connections += 1
+        return self._sock, self._conn
+
+    def request(self, method: str, target: bytes, headers: dict[str, str] | None = None,
+                body: bytes = b"") -> tuple[int, dict[str, str], bytes]:
+        """Send one request; (status, headers with lower-case names, body). The connection is kept
+        for the next request unless the server closes it."""
+        sock, conn = self._connect()
+        sent = {"host": f"{self.address[0]}:{self.address[1]}", **(headers or {})}
+        if body or method == "POST":
+            sent.setdefault("content-length", str(len(body)))
+        out = conn.send(h11.Request(method=method, target=target, headers=list(sent.items())))
+        if body:
+            out = (out or b"") + (conn.send(h11.Data(data=body)) or b"")
+        out = (out or b"") + (conn.send(h11.EndOfMessage()) or b"")
+        sock.sendall(out)
+        status, got, chunks = 0, {}, []
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                conn.receive_data(sock.recv(65536))
+            elif isinstance(event, h11.Response):
+                status = event.status_code
+                got = {k.decode().lower(): v.decode("latin-1") for k, v in event.headers}
+            elif isinstance(event, h11.Data):
+                chunks.append(bytes(event.data))
+            elif isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
+                break
+        if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
+            conn.start_next_cycle()
+        else:
+            self.close()
+        return status, got, b"".join(chunks)
+
+    def close(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+        self._sock, self._conn = None, None
+
+    def __enter__(self) -> RawClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -85,6 +85,13 @@ class QueryError(MigrationKGError):
     http_status = 400
 
 
+class InvalidIRI(QueryError):
+    """A request path or parameter that names no IRI (a character no IRI may hold, a broken ``%`` escape).
+
+    https://www.rfc-editor.org/rfc/rfc3987#section-2.2
+    """
+
+
 class QueryRejected(QueryError):
     """A syntactically valid query that this service refuses to run (SERVICE, LOAD, FROM …)."""
 
@@ -111,15 +118,31 @@ class PayloadTooLarge(QueryError):
 
 
 class URITooLong(QueryError):
-    """A GET whose query string is longer than ``Settings.max_request_bytes`` (send it with POST)."""
+    """A request URL longer than ``Settings.max_url_bytes``, or a GET whose query string is longer
+    than ``Settings.max_request_bytes`` (send it with POST)."""
 
     http_status = 414
+
+
+class HeaderFieldsTooLarge(QueryError):
+    """Request headers larger than ``Settings.max_header_bytes`` in all (RFC 6585 §5)."""
+
+    http_status = 431
 
 
 class UnsupportedMediaType(QueryError):
     """The request body has a media type or charset this service does not read."""
 
     http_status = 415
+
+
+class UnsupportedEncoding(UnsupportedMediaType):
+    """The request body has a ``Content-Encoding`` this service does not read (RFC 9110 §15.5.16).
+
+    The 415 names the encodings that are read in ``Accept-Encoding`` (RFC 9110 §12.5.3).
+    """
+
+    headers = {"Accept-Encoding": "gzip"}
 
 
 class NotAcceptable(QueryError):

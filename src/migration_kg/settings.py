@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     max_result_bytes: int = Field(50_000_000, gt=0, description="Bytes one serialised answer may hold (else 422).")
     max_query_nesting: int = Field(64, gt=0, description="Deepest nesting of { ( [ in a query or update (else 400).")
     max_request_bytes: int = Field(1_000_000, gt=0)
+    max_url_bytes: int = Field(16_384, gt=0, description="Longest request URL (path and query string); beyond it 414.")
+    max_header_bytes: int = Field(16_384, gt=0, description="Request headers in all (names and values); beyond it 431.")
     max_concurrent_queries: int = Field(
         8, gt=0, description="Queries admitted at once, running or waiting for a worker; beyond it 429."
     )

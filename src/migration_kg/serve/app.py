@@ -11,21 +11,29 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import StoreError
 from ..settings import Settings, get_settings
 from ..store import DUMP_NAME, GraphStore, OxigraphStore, current_build
+from .dependencies import request_head_limits
 from .errors import install_error_handlers
 from .executor import InProcessExecutor, Limits, QueryExecutor
+from .http_protocol import HttpToolsProtocol414
 from .metrics import Metrics, MetricsMiddleware
 from .pool import WorkerPool
 from .routers import dumps, graph_store, health, linked_data, named_queries, sparql, update
 
 logger = logging.getLogger(__name__)
+
+#: The HTTP server's own bound on a request head (request line and headers). It must be well
+#: above ``Settings.max_url_bytes + max_header_bytes`` so that the app sees an oversized head
+#: and answers 414/431 with a message; past it h11 answers a bare 400. (httptools has no bound.)
+SERVER_HEAD_BYTES = 1 << 20
 
 
 def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
@@ -49,6 +57,7 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
         title="Migration governance knowledge graph",
         summary="Linked data and a SPARQL 1.1 endpoint (read-only unless an update token is set).",
         lifespan=_lifespan,
+        dependencies=[Depends(request_head_limits)],  # 414/431 before any route reads the body
     )
     app.state.settings = settings
     app.state.store = store
@@ -78,6 +87,18 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
     app.include_router(dumps.router)
     app.include_router(linked_data.router)  # last: it answers the IRI paths we mint
     return app
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for serving :func:`create_app` (``uvicorn.run(app, **server_options(s))``).
+
+    uvloop and httptools (uvicorn[standard]) are about 0.4 ms faster per request than asyncio
+    and h11. httptools parses no URL over 64 KiB: :class:`HttpToolsProtocol414` answers 414
+    there, where uvicorn would answer a bare 400. ``h11_max_incomplete_event_size`` keeps the
+    app's 414/431 answers if ``http="h11"`` is chosen instead.
+    """
+    head = max(SERVER_HEAD_BYTES, 4 * (settings.max_url_bytes + settings.max_header_bytes))
+    return {"loop": "uvloop", "http": HttpToolsProtocol414, "h11_max_incomplete_event_size": head}
 
 
 def app_from_env() -> FastAPI:

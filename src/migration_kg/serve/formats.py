@@ -3,12 +3,14 @@
 SELECT/ASK results: SPARQL 1.1 Query Results JSON, XML, CSV, TSV
 (https://www.w3.org/TR/sparql11-results-json/ …). CONSTRUCT/DESCRIBE graphs and the
 service description: Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML. pyoxigraph
-writes all of them.
+writes all of them; :func:`write_graph` gives its expanded JSON-LD an ``@context`` of our
+prefixes (:func:`compact_json_ld`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
 import pyoxigraph as ox
@@ -76,7 +78,55 @@ def write_graph(triples: Iterable[ox.Triple], offer: Offer) -> bytes:
     options: dict[str, Any] = {"prefixes": PREFIXES} if rdf_format in _WITH_PREFIXES else {}
     body = ox.serialize(triples, format=rdf_format, **options)
     assert body is not None
-    return body
+    return compact_json_ld(body, PREFIXES) if rdf_format is ox.RdfFormat.JSON_LD else body
+
+
+#: JSON-LD 1.1 uses a simple term as a prefix only if its IRI ends with one of these (§4.1.2).
+_GEN_DELIMS = tuple(":/?#[]@")
+
+
+def compact_json_ld(body: bytes, prefixes: Mapping[str, str]) -> bytes:
+    """pyoxigraph's expanded JSON-LD with an ``@context`` of ``prefixes`` and compact IRIs.
+
+    Property names, ``@id`` and ``@type`` values become ``prefix:local`` where a namespace
+    fits; the node objects keep their expanded shape, so the graph is the same one. The body
+    is returned as it is if a full IRI would read as a compact one (its scheme is a prefix).
+
+    >>> body = b'[{"@id":"http://ex.org/a","http://www.w3.org/2000/01/rdf-schema#label":[{"@value":"A"}]}]'
+    >>> compact_json_ld(body, {"rdfs": "http://www.w3.org/2000/01/rdf-schema#"}).decode()
+    '{"@context":{"rdfs":"http://www.w3.org/2000/01/rdf-schema#"},"@graph":[{"@id":"http://ex.org/a","rdfs:label":[{"@value":"A"}]}]}'
+    """
+    context = {name: iri for name, iri in prefixes.items() if iri.endswith(_GEN_DELIMS)}
+    longest_first = sorted(context.items(), key=lambda item: -len(item[1]))
+    ambiguous = False
+
+    def compact(iri: str) -> str:
+        nonlocal ambiguous
+        for name, namespace in longest_first:
+            if iri.startswith(namespace) and not iri[len(namespace):].startswith("//"):
+                return f"{name}:{iri[len(namespace):]}"
+        ambiguous = ambiguous or iri.partition(":")[0] in context
+        return iri
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in ("@id", "@type"):
+                out[key] = [compact(v) for v in value] if isinstance(value, list) else compact(value)
+            elif key.startswith("@"):
+                out[key] = walk(value) if key in ("@graph", "@list", "@set") else value
+            else:
+                out[compact(key)] = walk(value)
+        return out
+
+    document = walk(json.loads(body))
+    if ambiguous:
+        return body
+    return json.dumps({"@context": context, "@graph": document}, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def stream_results(results: ox.QuerySolutions | ox.QueryBoolean, offer: Offer, output: IO[bytes]) -> None:

@@ -81,11 +81,22 @@ def parse_accept(header: str | None) -> list[MediaRange]:
 
 
 def quality(offer: Offer, ranges: Sequence[MediaRange]) -> float:
-    """The q-value the client gives ``offer``: that of the most specific range matching it or an alias."""
+    """The q-value the client gives ``offer``: that of the most specific range matching it or an alias.
+
+    A wildcard range matches the canonical type only, the one sent back in ``Content-Type``:
+    ``text/*`` must not pick SPARQL XML results through their ``text/xml`` alias, as the
+    answer would then be ``application/sparql-results+xml``, which ``text/*`` does not accept.
+
+    >>> xml = Offer("application/sparql-results+xml", ("text/xml",))
+    >>> quality(xml, parse_accept("text/*")), quality(xml, parse_accept("text/xml"))
+    (0.0, 1.0)
+    """
     best_specificity, best_q = 0, 0.0
     for media_type in (offer.media_type, *offer.aliases):
         for media_range in ranges:
             specificity = media_range.specificity(media_type)
+            if specificity < 3 and media_type != offer.media_type:
+                continue
             if specificity > best_specificity or (specificity == best_specificity and media_range.q > best_q):
                 if specificity:
                     best_specificity, best_q = specificity, media_range.q

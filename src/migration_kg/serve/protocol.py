@@ -55,7 +55,8 @@ def from_get(params: Params) -> ProtocolRequest:
     """Read a GET request from its query-string parameters.
 
     Raises:
-        QueryError: ``update`` over GET, or repeated or empty ``query``.
+        QueryError: ``update`` over GET, repeated or empty ``query``, or ``format`` given
+            twice with different values.
     """
     if _values(params, "update"):
         raise QueryError("SPARQL Update must be sent with POST, never GET")
@@ -131,10 +132,13 @@ def _values(params: Params, name: str) -> list[str]:
 
 
 def _one(params: Params, name: str) -> str | None:
-    values = _values(params, name)
+    """The value of ``name``; given more than once, the values must agree (SPARQLWrapper sends
+    ``format=json`` twice)."""
+    values = set(_values(params, name))
     if len(values) > 1:
-        raise QueryError(f"the {name} parameter is given more than once")
-    return values[0] if values else None
+        raise QueryError(f"the {name} parameter is given more than once, with different values: "
+                         + ", ".join(sorted(repr(v) for v in values)))
+    return values.pop() if values else None
 
 
 def _dataset(params: Params, default_name: str, named_name: str) -> QueryDataset | None:

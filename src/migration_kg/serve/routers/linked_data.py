@@ -35,6 +35,7 @@ from ...store import GraphStore
 from .. import describe, pages
 from ..dependencies import get_settings, get_store
 from ..formats import HTML, JSON_LD, N_QUADS, N_TRIPLES, RDF_OFFERS, RDF_XML, TRIG, TURTLE, write_graph
+from ..iri_paths import checked_iri, request_path, to_uri
 from ..negotiation import Offer, negotiate
 
 router = APIRouter(tags=["Linked Data"])
@@ -69,10 +70,12 @@ def split_extension(path: str) -> tuple[str, Offer | None]:
 def choose(request: Request) -> tuple[str, Offer, bool]:
     """(resource path, representation, negotiated?) for the request: extension, then ``format=``, then Accept.
 
+    The resource path is the IRI form of the request path (``iri_paths.request_path``).
+
     Raises:
-        NotAcceptable: nothing offered matches (406).
+        InvalidIRI: the path is not UTF-8 (400). NotAcceptable: nothing offered matches (406).
     """
-    path, by_extension = split_extension(request.url.path)
+    path, by_extension = split_extension(request_path(request))
     if by_extension is not None:
         return path, by_extension, False
     wanted = request.query_params.get("format")
@@ -81,15 +84,15 @@ def choose(request: Request) -> tuple[str, Offer, bool]:
 
 
 def alternates(path: str) -> list[tuple[str, str]]:
-    """(media type, URL) of every RDF representation of the resource at ``path``."""
-    return [(offer.media_type, path + _EXTENSION_OF[offer]) for offer in RDF_OFFERS]
+    """(media type, URL) of every RDF representation of the resource at ``path`` (URLs in URI form, fit for headers)."""
+    return [(offer.media_type, to_uri(path + _EXTENSION_OF[offer])) for offer in RDF_OFFERS]
 
 
 def represent(request: Request, path: str, offer: Offer, negotiated: bool, body: bytes, *, status: int = 200) -> Response:
     """The response with the conneg headers: ``Vary``, ``Content-Location``, ``Link`` to the alternates."""
     headers = {"Vary": "Accept"}
     if negotiated:
-        headers["Content-Location"] = path + _EXTENSION_OF[offer]
+        headers["Content-Location"] = to_uri(path + _EXTENSION_OF[offer])
     headers["Link"] = ", ".join(f'<{href}>; rel="alternate"; type="{media}"' for media, href in alternates(path))
     return Response(body, status_code=status, media_type=offer.content_type, headers=headers)
 
@@ -121,10 +124,11 @@ def resource(request: Request, store: StoreDep, settings: SettingsDep) -> Respon
     """Dereference ``/id/…``, ``/vocab/…``, ``/evidence/…``, ``/statement/…``, ``/rule/…``, ``/graph/…``.
 
     Raises:
-        NotFound (404, non-HTML), NotAcceptable (406), StoreError (503).
+        InvalidIRI (400): the path names no IRI. NotFound (404, non-HTML), NotAcceptable (406),
+        StoreError (503).
     """
     path, offer, negotiated = choose(request)
-    iri = settings.iri(path)
+    iri = checked_iri(settings.base_iri, path)
     if offer is HTML:
         desc = describe.describe(store, iri, base=settings.base_iri)
         if not desc.exists:
@@ -154,10 +158,11 @@ def document(
     """The document page (catalogue record, text with marks, facts), or its RDF description.
 
     Raises:
-        QueryError (400): ``start``/``end`` are not a span of the text. NotFound (404).
+        QueryError (400): ``start``/``end`` are not a span of the text. InvalidIRI (400): the
+        path names no IRI. NotFound (404).
     """
     path, offer, negotiated = choose(request)
-    iri = settings.iri(path)
+    iri = checked_iri(settings.base_iri, path)
     if offer is not HTML:
         quads = describe.describe_quads(store, iri, base=settings.base_iri)
         if not quads:

@@ -32,6 +32,7 @@ from ...store import GraphStore
 from .. import guard, protocol
 from ..dependencies import executor_of, get_settings, get_store, request_body
 from ..formats import HTML, RDF_OFFERS, negotiate_query, write_graph
+from ..methods import allow_header
 from ..negotiation import Offer, negotiate
 from ..service_description import describe_service, service_page
 from ..worker import QueryAnswer
@@ -49,9 +50,11 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 BodyDep = Annotated[bytes, Depends(request_body)]
 
 
-@router.get(SPARQL_PATH, summary="Query by GET, or read the service description")
+@router.api_route(SPARQL_PATH, methods=["GET", "HEAD"], summary="Query by GET, or read the service description")
 async def sparql_get(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     """Answer ``GET /sparql``: a query if ``query=`` is given, else the service description.
+
+    ``HEAD`` answers the same headers (the query runs; the server drops the body).
 
     Raises:
         QueryError (400), QueryRejected (403), NotAcceptable (406), URITooLong (414),
@@ -64,6 +67,12 @@ async def sparql_get(request: Request, store: StoreDep, settings: SettingsDep) -
     if size > _INLINE_CHARS:
         return await run_in_threadpool(_get, request, store, settings)
     return await _dispatch(request, protocol.from_get(request.query_params.multi_items()), store, settings)
+
+
+@router.options(SPARQL_PATH, summary="The methods /sparql answers to", status_code=204)
+async def sparql_options(request: Request) -> Response:
+    """Answer ``OPTIONS /sparql`` (not a CORS preflight, which the CORS middleware answers) with ``Allow``."""
+    return Response(status_code=204, headers={"Allow": allow_header(request)})
 
 
 def _get(request: Request, store: GraphStore, settings: Settings) -> Response:
