@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import MigrationKGError, QueryError
+from .errors import ConfigError, MigrationKGError, QueryError
 from .settings import Settings
 
 #: Exit status of ``build --skip-unreadable`` when it built, but without some documents.
@@ -36,11 +36,18 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .pipeline import build
 
     settings = _settings(args)
+    default = Settings()
+    other_corpus = args.corpus_dir is not None and Path(args.corpus_dir).resolve() != default.corpus_dir.resolve()
+    if other_corpus and args.data_dir is None and not args.replace:
+        raise ConfigError(f"building the documents of {args.corpus_dir} would replace the graph served from "
+                          f"{settings.data_dir}; pass --out DIR for a build of its own, or --replace to replace it")
     report = build(settings, corpus_dir=settings.corpus_dir, out_dir=settings.data_dir,
                    skip_unreadable=getattr(args, "skip_unreadable", False))
     print(report.to_text())
     for message in report.skipped:
         print(f"skipped: {message}", file=sys.stderr)
+    for message in report.warnings:
+        print(f"warning: {message}", file=sys.stderr)
     return EXIT_SKIPPED if report.skipped else 0
 
 
@@ -180,6 +187,8 @@ def parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     b.add_argument("--corpus", dest="corpus_dir", help="corpus folder (default: corpus/)")
     b.add_argument("--out", dest="data_dir", help="data folder (default: data/)")
+    b.add_argument("--replace", action="store_true",
+                   help="with --corpus of another folder and no --out: replace the graph served from data/")
     b.add_argument("--skip-unreadable", action="store_true",
                    help="build from the readable documents and name the others, exit status "
                         f"{EXIT_SKIPPED} if there were any (default: fail and keep the served graph)")

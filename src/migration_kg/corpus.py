@@ -36,6 +36,8 @@ class CatalogueRecord:
     doctype: str = "Document"
     identifier: str | None = None
     source_url: str | None = None
+    #: the fields derived from the document (no catalogue record), each with how: ("date from the text", …)
+    derived: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,15 +106,44 @@ def _read_text(path: Path) -> str:
     return text
 
 
+_HEADING = re.compile(r"^\s*#{1,6}\s+(?P<h>\S.*)$", re.M)
+#: a derived title longer than this is cut at a word boundary and ends with "…"
+TITLE_MAX = 200
+
+
+def derive_title(path: Path, text: str) -> str:
+    """The document's title: the first markdown heading, else the first non-empty line, cut at a word."""
+    m = _HEADING.search(text[:5000])
+    line = m["h"] if m else next((ln for ln in text.splitlines() if ln.strip(" #*\t")), path.stem)
+    title = re.sub(r"\s+", " ", line.strip(" #*\t")).strip()
+    if len(title) <= TITLE_MAX:
+        return title
+    cut = title[: TITLE_MAX + 1].rsplit(" ", 1)[0].rstrip(" ,;:-–")
+    return cut + "…"
+
+
+def derive_date(path: Path, text: str) -> tuple[dt.date | None, str]:
+    """The document's date and where it was found: a leading YYYY-MM-DD (or YYYY) of the file name,
+    else the first full date in the first 5,000 characters of the text."""
+    from .extract.dates import DATE_REGEX, parse_date
+
+    m = re.match(r"(\d{4})(?:-(\d{2})-(\d{2}))?(?!\d)", path.stem)
+    if m and 1900 <= int(m[1]) <= 2100:
+        return dt.date(int(m[1]), int(m[2] or 1), int(m[3] or 1)), "date from the file name"
+    for dm in re.finditer(rf"(?<!\d)(?:{DATE_REGEX})", text[:5000]):
+        value = parse_date(dm.group(0))
+        if not value.year_inferred and value.start is not None:
+            return value.start, "date from the text"
+    return None, ""
+
+
 def _derive_record(path: Path, text: str) -> CatalogueRecord:
-    m = re.match(r"(\d{4})(?:-(\d{2})-(\d{2}))?", path.stem)
-    if not m:
-        raise CorpusError(
-            f"no catalogue record in {CATALOGUE} and no date at the start of the file name", source=str(path)
-        )
-    year, month, day = int(m[1]), int(m[2] or 1), int(m[3] or 1)
-    heading = next((ln.strip(" #*\t") for ln in text.splitlines() if ln.strip(" #*\t")), path.stem)
-    return CatalogueRecord(title=heading[:300], date=dt.date(year, month, day), publisher="unknown")
+    date, how = derive_date(path, text)
+    if date is None:
+        raise CorpusError(f"no catalogue record in {CATALOGUE}, no date at the start of the file name and no "
+                          "full date in the first lines of the text; add a record or a date", source=str(path))
+    return CatalogueRecord(title=derive_title(path, text), date=date, publisher="unknown",
+                           derived=("title from the first heading or line", how, "publisher unknown"))
 
 
 def load_catalogue(corpus_dir: Path) -> dict[str, CatalogueRecord]:

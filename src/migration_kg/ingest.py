@@ -24,12 +24,8 @@ import yaml
 
 from . import corpus as corpus_stage
 from .errors import CorpusError, MigrationKGError
-from .extract.dates import DATE_REGEX, parse_date
 from .extract.dictionary import slugify
 from .settings import Settings
-
-_HEADING = re.compile(r"^\s*#{1,6}\s+(?P<h>\S.*)$", re.M)
-_YEAR_DATE = re.compile(rf"(?<!\d)(?:{DATE_REGEX})")
 
 
 @dataclass(frozen=True)
@@ -50,6 +46,8 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     build_dir: Path | None = None
+    #: the new documents the rules read little of (see :func:`migration_kg.pipeline.few_facts`)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -61,27 +59,19 @@ class IngestReport:
         lines = [f"added: {name}" for name in self.added]
         lines += [f"unchanged (already in the corpus): {name}" for name in self.unchanged]
         lines += [f"skipped: {why}" for _, why in self.skipped]
+        lines += [f"warning: {message}" for message in self.warnings]
         lines.append(f"build: {self.build_dir}" if self.build_dir else "build: not needed, the served graph is unchanged")
         return "\n".join(lines)
 
 
 def derive_title(path: Path, text: str) -> str:
-    """The document's title: the first markdown heading, else the first non-empty line."""
-    m = _HEADING.search(text[:5000])
-    line = m["h"] if m else next((ln for ln in text.splitlines() if ln.strip()), path.stem)
-    return re.sub(r"\s+", " ", line.strip(" #*\t"))[:300]
+    """The document's title: see :func:`migration_kg.corpus.derive_title`."""
+    return corpus_stage.derive_title(path, text)
 
 
 def derive_date(path: Path, text: str) -> dt.date | None:
-    """The document's date: a leading YYYY-MM-DD of the file name, else the first full date in its text."""
-    m = re.match(r"(\d{4})-(\d{2})-(\d{2})", path.stem)
-    if m:
-        return dt.date(int(m[1]), int(m[2]), int(m[3]))
-    for dm in _YEAR_DATE.finditer(text[:5000]):
-        value = parse_date(dm.group(0))  # the regex only yields parseable forms; no default year
-        if not value.year_inferred and value.start is not None:
-            return value.start
-    return None
+    """The document's date: see :func:`migration_kg.corpus.derive_date`."""
+    return corpus_stage.derive_date(path, text)[0]
 
 
 def make_record(path: Path, text: str, options: RecordOptions) -> corpus_stage.CatalogueRecord:
@@ -194,4 +184,7 @@ def ingest(settings: Settings, paths: list[Path], options: RecordOptions = Recor
         os.replace(tmp_catalogue, corpus_dir / corpus_stage.CATALOGUE)
     report.added = [name for name, _ in new]
     report.build_dir = build_report.build_dir
+    names = {name for name, _ in new}
+    report.warnings = [w.replace(str(staging), str(corpus_dir)) for w in build_report.warnings
+                       if Path(w.split(":", 1)[0]).name in names]
     return report

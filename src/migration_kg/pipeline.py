@@ -44,11 +44,21 @@ class BuildReport:
     sources: list[corpus_stage.Document] = field(default_factory=list, repr=False)
     #: Documents left out because they cannot be read (only with ``skip_unreadable``), one message each.
     skipped: list[str] = field(default_factory=list)
+    #: Documents with no catalogue record: what was derived from the document, per document.
+    derived: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Documents the rules read little of, one message each (the build still succeeds).
+    warnings: list[str] = field(default_factory=list)
+    #: The build that was served from the data folder before this one, if any.
+    replaced: Path | None = None
 
     def to_text(self) -> str:
         """A readable summary for the CLI and the build notes."""
         lines = [f"build: {self.build_dir}", f"documents: {len(self.documents)}"]
         lines += [f"skipped (cannot be read): {message}" for message in self.skipped]
+        lines += [f"derived (no catalogue record): {doc}: {', '.join(how)}" for doc, how in sorted(self.derived.items())]
+        lines += [f"warning: {message}" for message in self.warnings]
+        if self.replaced is not None:
+            lines.append(f"replaced: {self.replaced} (served before this build)")
         lines.append("triples per named graph:")
         lines += [f"  {n:>7}  {g}" for g, n in sorted(self.triples_per_graph.items())]
         lines.append("entities per class (asserted and inferred):")
@@ -100,10 +110,31 @@ def extract_corpus(settings: Settings, corpus_dir: Path, report: BuildReport, *,
         report.skipped = [str(e) for e in unreadable]
     report.documents = [d.id for d in documents]
     report.sources = documents
+    report.derived = {d.id: d.record.derived for d in documents if d.record.derived}
     with _Timer(report, "extract"):
         rules = load_rules(settings.mappings_dir)
         facts: dict[str, list[Fact]] = {d.id: extract(d, rules, cache_dir=settings.parse_cache) for d in documents}
+    report.warnings += few_facts(documents, facts)
     return Extracted(documents, rules, facts)
+
+
+#: A document yielding fewer facts than this (names alone do not count) is reported.
+FEW_FACTS = 5
+
+
+def few_facts(documents: list[corpus_stage.Document], facts: dict[str, list[Fact]]) -> list[str]:
+    """A message for every document the rules read little of: fewer than FEW_FACTS facts beyond names."""
+    from .extract import sentence_spans
+
+    out = []
+    for d in documents:
+        n = sum(1 for f in facts[d.id] if f.evidence.rule_id != mapping.MENTION_RULE
+                and not f.evidence.rule_id.startswith("mention-"))
+        if n < FEW_FACTS:
+            sentences = len(sentence_spans(d.text))
+            what = "no facts" if n == 0 else f"only {n} fact{'s' if n > 1 else ''}"
+            out.append(f"{d.path}: {what} from {sentences} sentences; the rules read little of this document")
+    return out
 
 
 def assemble(settings: Settings, corpus_dir: Path, report: BuildReport, *, skip_unreadable: bool = False,
@@ -212,7 +243,7 @@ def build(
         except Exception:
             shutil.rmtree(build_dir, ignore_errors=True)  # never leave a build that looks whole but has no dumps
             raise
-        store.swap_in(build_dir, out_dir or settings.data_dir)
+        report.replaced = store.swap_in(build_dir, out_dir or settings.data_dir)
     report.build_dir = build_dir
     report.triples_per_graph = {name: len(g) for name, g in ds.items()}
     counts: Counter[str] = Counter(str(o) for _, o in merged.subject_objects(RDF.type))
