@@ -196,7 +196,14 @@ class _Finder:
         for w in reversed(low):
             if _ROMAN.match(w.upper() if len(w) <= 5 else w) and w not in ("a", "i"):
                 continue  # "Working Session II", "Roundtable 1.1": the numeral follows the head
-            return self.lexicon.heads.get(w)
+            found = self.lexicon.heads.get(w)
+            if found is not None:
+                return found
+            break
+        # "Summit of the Americas", "Declaration on Migration and Protection": the head precedes the of-phrase
+        at = next((i for i, w in enumerate(low) if w in ("of", "on", "for") and i > 0), None)
+        if at is not None:
+            return self.head_class(words[:at])
         return None
 
     # -- the passes ----------------------------------------------------------------------------

@@ -470,6 +470,8 @@ class Engine:
         for verb in self.doc:
             if verb.pos_ not in ("VERB",) and not (verb.pos_ == "AUX" and verb.dep_ in ("ROOT", "conj")):
                 continue
+            if verb.dep_ in ("amod", "compound") or self.owner[verb.i] is not None:
+                continue  # "forced displacement", "coordinated efforts": a participle inside a noun phrase or a name
             clause = Clause(verb, self.owner, self.frames, lead_ins.get(verb.i))
             if clause.negated():
                 continue
