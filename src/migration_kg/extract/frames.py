@@ -23,6 +23,7 @@ from .rules import MODALITIES, _node_spec, _triple, check_term
 #: Argument types a frame may ask for: the entity slot types, events, and "Thing" (any mention).
 ARG_TYPES: dict[str, frozenset[str]] = {**SLOT_TYPES, "Event": EVENT_TYPES,
                                         "OrgOrState": SLOT_TYPES["Org"] | {"State"},
+                                        "Group": frozenset({"StakeholderGroup"}),
                                         # what a body or organisation can be part of
                                         "Whole": SLOT_TYPES["Process"] | SLOT_TYPES["Org"] | SLOT_TYPES["Body"],
                                         "Thing": SLOT_TYPES["Thing"] | EVENT_TYPES | {"Topic", "StakeholderGroup"}}

@@ -94,6 +94,12 @@ class Mention:
         return doc[self.start : self.end]
 
 
+#: classes whose bare noun with an article ("a non-paper", "a meeting") is a thing the frames can read
+_BARE_WITH_ARTICLE = frozenset({"Event", "Meeting", "Instrument", "Document", "Agreement", "Declaration", "Law",
+                                "Resolution", "Plan", "Strategy", "Programme", "Fund", "Report", "Publication",
+                                "NonPaper"})
+
+
 def load_lexicon(path: Path) -> Lexicon:
     """Read ``mentions.yaml``. Raises RuleError naming the file on a malformed entry."""
     try:
@@ -427,6 +433,11 @@ class _Finder:
                     cls = self.head_class([root.text]) or pc.cls  # "Nepal's ministry" is a government agency
                     self._claim_named(first, end, self.mint(cls, self.doc[name_start:end].text), namers)
                 else:
+                    if first == root.i and end == root.i + 1 and not root.is_upper and chunk[0].lower_ != "the" and (
+                            chunk[0].pos_ != "DET" or pc.cls not in _BARE_WITH_ARTICLE):
+                        break  # "a platform", "groups", "in order to": a bare common noun names nothing of its own
+                        # ("the session", "the fund", "a non-paper" refer to one: the frames read who chaired,
+                        # set up or wrote it)
                     cls = self.head_class([root.text]) or pc.cls
                     claim_end = end if self.free(first, end) else root.i + 1
                     self.claim(first, claim_end, self.mint(cls, text, scoped=True), "phrase")
