@@ -166,14 +166,16 @@ class Browse:
         }
 
     def to_csv(self) -> str:
-        """The result table as CSV: IRI, label, type, then each facet's values (labels, ``; ``-separated)."""
+        """The result table as CSV: IRI, label, most specific type, then the other facets' values (labels,
+        ``; ``-separated)."""
+        columns = [f for f in self.kind.facets if f.name != "type"]  # the type column says it more precisely
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180
-        writer.writerow(["iri", "label", "type", *(f.name for f in self.kind.facets)])
+        writer.writerow(["iri", "label", "type", *(f.name for f in columns)])
         for item in self.items:
             writer.writerow([item.iri, item.label, item.type_label or item.type or "", *(
                 "; ".join(sorted(self.labels[f.name].get(v, v) for v in item.values.get(f.name, ())))
-                for f in self.kind.facets)])
+                for f in columns)])
         return out.getvalue()
 
 

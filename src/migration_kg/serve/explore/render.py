@@ -14,8 +14,8 @@ from ..pages import Site, page
 from .entity import EntityView, Fact, Neighbour, Source
 from .facets import Perspectives
 
-HEAD = ('<link rel="stylesheet" href="/explore/static/explore.css">\n'
-        '<script type="module" src="/explore/static/explore.js"></script>')
+STYLE = '<link rel="stylesheet" href="/explore/static/explore.css">'
+HEAD = STYLE + '\n<script type="module" src="/explore/static/explore.js"></script>'
 #: Neighbours drawn around an entity at most (the list below the drawing has them all).
 DRAWN = 16
 MODALITIES = ("stated", "proposed", "expected", "disputed")
@@ -78,7 +78,7 @@ def entity_page(site: Site, view: EntityView) -> str:
         parts.append("<p>No fact about this entity was read from a document (it may come from a reference "
                      "vocabulary: see its Linked Data page).</p>")
     parts += [_fact_html(site, view.iri, fact) for fact in view.facts]
-    return page(view.label, "\n".join(parts), head=HEAD)
+    return page(view.label, "\n".join(parts), head=STYLE)  # no script: the page is whole without one
 
 
 def _term(site: Site, current: str, term: tuple[str, str]) -> str:
