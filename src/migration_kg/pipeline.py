@@ -1,4 +1,4 @@
-"""The build: corpus -> extract -> mapping -> reason -> validate -> store, in that order.
+"""The build: corpus -> extract -> mapping -> reason -> validate -> store -> publish -> search, in that order.
 
 :func:`build` calls each stage's public entry point and nothing else holds graph
 logic. The new store is swapped in only when every stage passed; any error leaves the
@@ -18,7 +18,7 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.term import Node
 
-from . import conflicts, mapping, ontology, publish, store, vocab
+from . import conflicts, mapping, ontology, publish, search, store, vocab
 from . import corpus as corpus_stage
 from .errors import ReasonerError, ValidationFailed
 from .extract import Fact, RuleSet, extract, load_rules
@@ -237,15 +237,28 @@ def build(
     with _Timer(report, "store"):
         moved = store.rewrite_base((store.to_oxigraph_quad(q) for q in quads(ds)), DEFAULT_BASE, settings.base_iri)
         build_dir = store.build_store(moved, out_dir or settings.data_dir, build_id=build_id)
-    with _Timer(report, "publish"):
-        try:
+    try:
+        with _Timer(report, "publish"):
             publish.publish(build_dir, settings=settings, build_id=build_id, modified=modified, documents=report.sources)
-        except Exception:
-            shutil.rmtree(build_dir, ignore_errors=True)  # never leave a build that looks whole but has no dumps
-            raise
-        report.replaced = store.swap_in(build_dir, out_dir or settings.data_dir)
+        with _Timer(report, "search"):
+            index_build(settings, build_dir, report.sources)
+    except Exception:
+        shutil.rmtree(build_dir, ignore_errors=True)  # never leave a build that looks whole but has no dumps or index
+        raise
+    report.replaced = store.swap_in(build_dir, out_dir or settings.data_dir)
     report.build_dir = build_dir
     report.triples_per_graph = {name: len(g) for name, g in ds.items()}
     counts: Counter[str] = Counter(str(o) for _, o in merged.subject_objects(RDF.type))
     report.entities_per_class = dict(counts)
     return report
+
+
+def index_build(settings: Settings, build_dir: Path, documents: list[corpus_stage.Document]) -> search.IndexStats:
+    """Write the explorer's search index (``search.sqlite``) into the finished build folder ``build_dir``.
+
+    Raises:
+        StoreError: the build's store cannot be read or the index cannot be written.
+    """
+    built = store.OxigraphStore.open_read_only(build_dir / store.STORE_DIR_NAME)
+    texts = {settings.iri("doc/" + d.id): d.text for d in documents}
+    return search.build_index(built, build_dir / search.INDEX_NAME, base=settings.base_iri, texts=texts)

@@ -26,7 +26,7 @@ from .executor import InProcessExecutor, Limits, QueryExecutor
 from .http_protocol import HttpToolsProtocol414
 from .metrics import Metrics, MetricsMiddleware
 from .pool import WorkerPool
-from .routers import dumps, graph_store, health, linked_data, named_queries, sparql, update
+from .routers import dumps, explore, graph_store, health, linked_data, named_queries, sparql, update
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +85,7 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
     app.include_router(graph_store.router)
     named_queries.install(app, settings)
     app.include_router(dumps.router)
+    app.include_router(explore.router)
     app.include_router(linked_data.router)  # last: it answers the IRI paths we mint
     return app
 

@@ -48,10 +48,11 @@ _LAYOUT = Template("""<!DOCTYPE html>
 $alternates
 <style>
 $css</style>
+$head
 </head>
 <body>
 <header class="site"><a class="brand" href="/">Migration governance KG</a>
-<a href="/ontology">Ontology</a> <a href="/sparql">SPARQL</a> <a href="/dumps/">Dumps</a>
+<a href="/explore">Explore</a> <a href="/ontology">Ontology</a> <a href="/sparql">SPARQL</a> <a href="/dumps/">Dumps</a>
 <a href="/.well-known/void">VoID</a></header>
 <main>
 $body
@@ -111,13 +112,14 @@ class Site:
         return f"{local}?{urlencode({'start': start, 'end': end})}#hl"
 
 
-def page(title: str, body: str, *, alternates: Sequence[tuple[str, str]] = ()) -> str:
-    """The whole HTML page: ``title`` (escaped here), ``body`` (already HTML), ``<link rel=alternate>``s."""
+def page(title: str, body: str, *, alternates: Sequence[tuple[str, str]] = (), head: str = "") -> str:
+    """The whole HTML page: ``title`` (escaped here), ``body`` (already HTML), ``<link rel=alternate>``s,
+    and ``head``: more markup for ``<head>`` (the explorer's stylesheet and script)."""
     links = "\n".join(
         f'<link rel="alternate" type="{escape(media, quote=True)}" href="{escape(href, quote=True)}">'
         for media, href in alternates
     )
-    return _LAYOUT.substitute(title=escape(title), alternates=links, body=body, css=stylesheet())
+    return _LAYOUT.substitute(title=escape(title), alternates=links, body=body, css=stylesheet(), head=head)
 
 
 @cache

@@ -321,6 +321,7 @@ from a document links to the passage it was read from.</p>
 <p>{store.quads_count()} quads. Every IRI under <code>{escape(settings.base_iri)}</code> resolves here
 (HTML for people, RDF by content negotiation).</p>
 <ul>
+<li><a href="/explore">Explore</a>: search names and evidence, browse by facets</li>
 <li><a href="/sparql">SPARQL 1.1 endpoint</a> (read-only)</li>
 <li><a href="/dumps/">Dumps</a> (N-Quads, TriG; checksums and DCAT)</li>
 <li><a href="/.well-known/void">VoID description</a> of the dataset</li>
