@@ -83,6 +83,8 @@ class Quantities:
     emit: tuple[tuple[str, str, str], ...]
     nodes: dict[str, list[str]]
     examples: tuple[str, ...] = ()
+    #: nouns a number goes with that are no unit of anything counted ("three reasons", "two ways")
+    not_units: frozenset[str] = frozenset()
     description: str = "A number with its unit and what it counts or measures."
     source: str = ""
     line: int = 0
@@ -274,6 +276,7 @@ def load_frames(linguistic_dir: Path) -> Frames:
                 approximate=tuple(sorted((str(a).lower() for a in raw["approximate"]), key=len, reverse=True)),
                 words={str(k).lower(): int(v) for k, v in raw["words"].items()}, emit=tuple(q_emit),
                 nodes={k: _node_spec(v) for k, v in (raw.get("nodes") or {}).items()},
+                not_units=_words(raw.get("not_units"), "not_units"),
                 examples=tuple(raw.get("examples") or ()), source=str(path), line=0)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise RuleError(f"quantities: {exc}", source=str(path)) from exc

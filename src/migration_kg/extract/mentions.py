@@ -319,6 +319,8 @@ class _Finder:
                 return  # a single capitalised word is too often no organisation ("Champions")
         if head is None and label in ("EVENT", "LAW"):
             return
+        if not any(t.is_title or t.is_upper or t.like_num for t in tokens):
+            return  # "overseas recruitment processes": the parser's entity, but no name
         text = self.doc[tokens[0].i : tokens[-1].i + 1].text
         self.claim(tokens[0].i, tokens[-1].i + 1, self.mint(head or cls, text), "ner")
 
@@ -385,7 +387,8 @@ class _Finder:
                 continue
             mods = [t for t in chunk if t.i < root.i and t.pos_ not in _DETERMINERS and t.pos_ != "ADV" and t.lower_ not in (
                 "such", "other", "all", "many", "several", "these", "those", "this", "that", "more", "new", "key",
-                "various", "further", "own", "certain", "same", "main", "relevant", "concerned", "respective")]
+                "various", "further", "own", "certain", "same", "main", "relevant", "concerned", "respective",
+                "different", "better", "greater", "stronger", "improved", "eg", "e.g.", "ie", "i.e.", "etc")]
             if not mods and self.main_event is not None and root.lower_ in self.lexicon.event_collectives:
                 self.claim(chunk.start, chunk.end, self.main_event, "anaphor")  # "participants", "the discussion"
                 continue

@@ -546,7 +546,7 @@ class Engine:
                 return
         generic = self.frames.generic
         if generic is not None and clause.lemma not in generic.skip:
-            themes_tokens = clause.direct_themes() + clause.prep_themes(None)
+            themes_tokens = clause.direct_themes()  # a verb's prepositions say too little without a frame
             yield from self._emit(generic, clause, agents_tokens, themes_tokens)
 
     def _link_facts(self, clause: Clause, agents_tokens: list[Token], links: list[tuple[Link, Mention, Token]]
@@ -665,6 +665,8 @@ def read_number(ent: Any, spec: Quantities) -> tuple[Decimal, str, Token, bool] 
         return None  # a bare number with no noun it counts
     unit_words = [t.lower_ for t in counted.lefts if t.dep_ in ("amod", "compound") and t.i > ent.end - 1] + [
         counted.lemma_.lower() if counted.pos_ == "NOUN" else counted.lower_]
+    if counted.lemma_.lower() in spec.not_units or any(re.search(r"[a-z]\d", w) for w in unit_words):
+        return None  # "three reasons"; "258 million8 migrants": a footnote mark glued to a word
     return value, " ".join(unit_words), counted, approximate
 
 
