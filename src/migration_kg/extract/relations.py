@@ -546,7 +546,9 @@ class Engine:
                 return
         generic = self.frames.generic
         if generic is not None and clause.lemma not in generic.skip:
-            themes_tokens = clause.direct_themes()  # a verb's prepositions say too little without a frame
+            # of a verb's prepositions only those listed say enough without a frame (a recipient, partner, means)
+            themes_tokens = clause.direct_themes() + clause.prep_themes(generic.preps) if generic.preps \
+                else clause.direct_themes()
             yield from self._emit(generic, clause, agents_tokens, themes_tokens)
 
     def _link_facts(self, clause: Clause, agents_tokens: list[Token], links: list[tuple[Link, Mention, Token]]
