@@ -7,6 +7,7 @@ the environment (``MKG_*``).
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +27,7 @@ from .executor import InProcessExecutor, Limits, QueryExecutor
 from .http_protocol import HttpToolsProtocol414
 from .metrics import Metrics, MetricsMiddleware
 from .pool import WorkerPool
+from .result_cache import ResultCache
 from .routers import dumps, graph_store, health, linked_data, named_queries, sparql, update
 
 logger = logging.getLogger(__name__)
@@ -69,6 +71,8 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
     app.state.executor = None
     app.state.on_store_changed = partial(_store_changed, app)
     app.state.metrics = Metrics()
+    # an injected store has no build id: a random label, so no tag of an earlier process matches
+    app.state.result_cache = ResultCache(max_bytes=settings.result_cache_bytes, label=f"store-{secrets.token_hex(4)}")
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_allow_origins,
@@ -134,6 +138,7 @@ def _store_changed(app: FastAPI) -> None:
     executor: QueryExecutor | None = app.state.executor
     if executor is not None and app.state.store is not None:
         executor.store_changed(app.state.store)
+    app.state.result_cache.invalidate()
 
 
 def _load_current(app: FastAPI, settings: Settings) -> None:
@@ -152,5 +157,6 @@ def _load_current(app: FastAPI, settings: Settings) -> None:
         logger.error("cannot load the current build: %s", exc)
         return
     app.state.build, app.state.quads, app.state.store = build, store.quads_count(), store
+    app.state.result_cache.invalidate(build.name)
     app.state.executor = pool
     logger.info("serving build %s (%d quads, %d query workers)", build.name, app.state.quads, settings.query_workers)

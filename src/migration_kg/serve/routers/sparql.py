@@ -15,7 +15,8 @@ sees it. The handlers are ``async``: a query of up to ``_INLINE_CHARS`` characte
 (``guard``'s scans are cached) and handed to a worker from the event loop, whose answer is
 awaited there too (``executor.execute_async``), which saves a thread-pool hop per request.
 Longer texts, updates and the service description run in the thread pool, so nothing slow
-ever runs on the event loop.
+ever runs on the event loop. Answers go through the result cache (``serve.result_cache``):
+a repeated query is answered from memory, with an ``ETag`` that ``If-None-Match`` can revalidate.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from ..dependencies import executor_of, get_settings, get_store, request_body
 from ..formats import HTML, RDF_OFFERS, negotiate_query, write_graph
 from ..methods import allow_header
 from ..negotiation import Offer, negotiate
+from ..result_cache import CacheKey, ResultCache, cacheable
 from ..service_description import describe_service, service_page
-from ..worker import QueryAnswer
 from . import update
 
 router = APIRouter(tags=["SPARQL protocol"])
@@ -110,8 +111,13 @@ async def _dispatch(
         return await run_in_threadpool(_dispatch_sync, request, operation, store, settings)
     guard.check_nesting(operation.text, limit=settings.max_query_nesting)
     executor = executor_of(request)
-    answer = await executor.execute_async(operation.text, **_query_arguments(request, operation, settings))
-    return _answer_response(answer)
+    arguments = _query_arguments(request, operation, settings)
+    cache, key = _cache_key(request, operation, arguments)
+    cached = cache.lookup(request, key, max_age=settings.result_cache_max_age_s)
+    if cached is not None:
+        return cached
+    answer = await executor.execute_async(operation.text, **arguments)
+    return cache.respond(key, answer, max_age=settings.result_cache_max_age_s)
 
 
 def _dispatch_sync(
@@ -123,7 +129,23 @@ def _dispatch_sync(
     if operation.operation is protocol.Operation.UPDATE:
         return _update(request, operation, settings)
     executor = executor_of(request)
-    return _answer_response(executor.execute(operation.text, **_query_arguments(request, operation, settings)))
+    arguments = _query_arguments(request, operation, settings)
+    cache, key = _cache_key(request, operation, arguments)
+    cached = cache.lookup(request, key, max_age=settings.result_cache_max_age_s)
+    if cached is not None:
+        return cached
+    answer = executor.execute(operation.text, **arguments)
+    return cache.respond(key, answer, max_age=settings.result_cache_max_age_s)
+
+
+def _cache_key(
+    request: Request, operation: protocol.ProtocolRequest, arguments: dict[str, Any]
+) -> tuple[ResultCache, CacheKey | None]:
+    """The result cache and the key of this query's answer (None: the answer may change without a write)."""
+    cache: ResultCache = request.app.state.result_cache
+    if not cacheable(operation.text):
+        return cache, None
+    return cache, cache.key("sparql", operation.text, **arguments)
 
 
 def _query_arguments(request: Request, operation: protocol.ProtocolRequest, settings: Settings) -> dict[str, Any]:
@@ -146,10 +168,6 @@ def _query_arguments(request: Request, operation: protocol.ProtocolRequest, sett
         "default_graph_as_union": not shape.has_dataset_clause,
         "base_iri": settings.base_iri,
     }
-
-
-def _answer_response(answer: QueryAnswer) -> Response:
-    return Response(answer.body, media_type=answer.content_type, headers={"Vary": "Accept"})
 
 
 def _update(request: Request, operation: protocol.ProtocolRequest, settings: Settings) -> Response:
