@@ -177,3 +177,35 @@ def test_a_write_invalidates(server: Server) -> None:
     assert put.status_code == 204
     replaced = server.labels()
     assert replaced.headers["x-cache"] == "miss" and "Replaced" in replaced.text and "A new label" not in replaced.text
+
+
+def test_repeated_gets_are_answered_before_routing_with_the_same_bytes_and_headers(server: Server) -> None:
+    query = f"SELECT ?s ?l WHERE {{ ?s <{LABEL}> ?l }} ORDER BY ?l"
+    get = lambda **headers: httpx.get(server.sparql, params={"query": query}, headers={"Accept": JSON, **headers})  # noqa: E731
+    miss, handler_hit, front_hit = get(), get(), get()  # the second is a hit in the handler, which remembers the request
+    assert (miss.headers["x-cache"], handler_hit.headers["x-cache"], front_hit.headers["x-cache"]) == ("miss", "hit", "hit")
+    assert miss.content == handler_hit.content == front_hit.content
+    for name in ("content-type", "etag", "cache-control", "vary", "content-length"):
+        assert handler_hit.headers[name] == front_hit.headers[name], name
+    head = httpx.head(server.sparql, params={"query": query}, headers={"Accept": JSON})
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == miss.headers["content-length"]
+    assert get(**{"If-None-Match": miss.headers["etag"]}).status_code == 304
+    cors = get(Origin="https://example.org")
+    assert cors.headers["x-cache"] == "hit" and cors.headers["access-control-allow-origin"] == "*"
+    # the limits still hold: headers over MKG_MAX_HEADER_BYTES are a 431, not a hit
+    assert get(**{"X-Padding": "x" * 20_000}).status_code == 431
+    def requests(route: str) -> float:
+        text = httpx.get(server.url + "/metrics").text
+        return sum(s.value for f in text_string_to_metric_families(text) for s in f.samples
+                   if s.name == "mkg_http_requests_total" and s.labels.get("route") == route)
+
+    counted, unmatched = requests("/sparql"), requests("unmatched")
+    assert get().headers["x-cache"] == "hit"
+    assert requests("/sparql") == counted + 1 and requests("unmatched") == unmatched  # counted under its route
+    # a write forgets what the front remembered
+    insert = f"INSERT DATA {{ GRAPH <{USER_GRAPH}> {{ <{BASE}id/note/2> <{LABEL}> 'Front' }} }}"
+    headers = {"Content-Type": "application/sparql-update", **AUTH}
+    assert httpx.post(server.url + "/update", content=insert, headers=headers).status_code == 204
+    after = get()
+    assert after.headers["x-cache"] == "miss" and "Front" in after.text

@@ -23,6 +23,7 @@ from ..journal import Change, journal_path
 from ..journaled_store import JournaledStore
 from ..settings import Settings, get_settings
 from ..store import DUMP_NAME, GraphStore, OxigraphStore, current_build, read_manifest
+from .cache_front import CacheFront
 from .dependencies import request_head_limits
 from .errors import install_error_handlers
 from .executor import InProcessExecutor, Limits, QueryExecutor
@@ -78,6 +79,7 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     # an injected store has no build id: a random label, so no tag of an earlier process matches
     app.state.result_cache = ResultCache(max_bytes=settings.result_cache_bytes, label=f"store-{secrets.token_hex(4)}")
+    app.add_middleware(CacheFront, owner=app, path=sparql.SPARQL_PATH)  # innermost: CORS and metrics see its hits
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_allow_origins,

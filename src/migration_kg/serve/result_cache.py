@@ -138,6 +138,9 @@ class ResultCache:
         self._lock = threading.Lock()
         self._entries: OrderedDict[CacheKey, QueryAnswer] = OrderedDict()
         self._bytes = 0
+        # raw request (query string, Accept) -> key, for :mod:`serve.cache_front`; within an eighth of the cap
+        self._aliases: OrderedDict[tuple[bytes, bytes], CacheKey] = OrderedDict()
+        self._alias_bytes = 0
         self._label = label
         self._writes = 0
         self._counts = dict.fromkeys(
@@ -213,7 +216,33 @@ class ResultCache:
                 self._writes += 1
             self._entries.clear()
             self._bytes = 0
+            self._aliases.clear()
+            self._alias_bytes = 0
             self._counts["invalidations"] += 1
+
+    def remember(self, alias: tuple[bytes, bytes], key: CacheKey) -> None:
+        """``alias`` (a GET's raw query string and Accept header) asks for ``key``'s answer."""
+        size = len(alias[0]) + len(alias[1]) + _ENTRY_OVERHEAD
+        with self._lock:
+            if key.version != self.version or size > self.max_bytes // 64:
+                return
+            if self._aliases.pop(alias, None) is None:
+                self._alias_bytes += size
+            self._aliases[alias] = key
+            while self._alias_bytes > self.max_bytes // 8:
+                old, _ = self._aliases.popitem(last=False)
+                self._alias_bytes -= len(old[0]) + len(old[1]) + _ENTRY_OVERHEAD
+
+    def by_alias(self, alias: tuple[bytes, bytes]) -> tuple[CacheKey, QueryAnswer] | None:
+        """The key and kept answer a raw request was seen to ask for (a hit), or None (nothing counted)."""
+        with self._lock:
+            key = self._aliases.get(alias)
+            answer = self._entries.get(key) if key is not None else None
+            if key is None or answer is None:
+                return None
+            self._entries.move_to_end(key)
+            self._counts["hits"] += 1
+            return key, answer
 
     def count(self, name: str) -> None:
         """Count a ``not_modified`` or an ``uncacheable`` answer."""
@@ -231,11 +260,16 @@ class ResultCache:
 
     # --- HTTP -------------------------------------------------------------------------------
 
-    def lookup(self, request: Request, key: CacheKey | None, *, max_age: int) -> Response | None:
+    def lookup(
+        self, request: Request, key: CacheKey | None, *, max_age: int, alias: tuple[bytes, bytes] | None = None
+    ) -> Response | None:
         """The answer to send without running the query: a 304 if ``If-None-Match`` holds the key's
-        tag (GET and HEAD), the kept answer if there is one; else None (run it, then :meth:`respond`)."""
+        tag (GET and HEAD), the kept answer if there is one; else None (run it, then :meth:`respond`).
+        ``alias``: the raw request, remembered for the next one."""
         if key is None:
             return None
+        if alias is not None:
+            self.remember(alias, key)
         if request.method in _CONDITIONAL_METHODS and _matches(request.headers.get("if-none-match"), key.etag):
             self.count("not_modified")
             return Response(status_code=304, headers=_validators(key, max_age))
@@ -244,13 +278,26 @@ class ResultCache:
             return None
         return _response(answer, {**_validators(key, max_age), "X-Cache": "hit"})
 
-    def respond(self, key: CacheKey | None, answer: QueryAnswer, *, max_age: int) -> Response:
+    def respond(
+        self, key: CacheKey | None, answer: QueryAnswer, *, max_age: int, alias: tuple[bytes, bytes] | None = None
+    ) -> Response:
         """The response for a freshly computed ``answer``, kept under ``key`` (None: not cacheable)."""
         if key is None:
             self.count("uncacheable")
             return _response(answer, {"Cache-Control": NO_STORE})
-        self.put(key, answer)
+        if self.put(key, answer) and alias is not None:
+            self.remember(alias, key)
         return _response(answer, {**_validators(key, max_age), "X-Cache": "miss"})
+
+
+def validators(key: CacheKey, max_age: int) -> dict[str, str]:
+    """The caching headers of a cacheable answer (and of its 304)."""
+    return _validators(key, max_age)
+
+
+def if_none_match(header: str | None, etag: str) -> bool:
+    """Whether ``If-None-Match: header`` matches ``etag`` (weak comparison, RFC 9110 §13.1.2)."""
+    return _matches(header, etag)
 
 
 def _validators(key: CacheKey, max_age: int) -> dict[str, str]:

@@ -31,6 +31,7 @@ from ...errors import URITooLong
 from ...settings import Settings
 from ...store import GraphStore
 from .. import guard, protocol
+from ..cache_front import raw_accept
 from ..dependencies import executor_of, get_settings, get_store, request_body
 from ..formats import HTML, RDF_OFFERS, negotiate_query, write_graph
 from ..methods import allow_header
@@ -67,7 +68,9 @@ async def sparql_get(request: Request, store: StoreDep, settings: SettingsDep) -
         raise URITooLong(f"the query string is over the limit of {limit} bytes; send the query with POST")
     if size > _INLINE_CHARS:
         return await run_in_threadpool(_get, request, store, settings)
-    return await _dispatch(request, protocol.from_get(request.query_params.multi_items()), store, settings)
+    alias = (request.scope.get("query_string", b""), raw_accept(request.scope))  # for ``serve.cache_front``
+    operation = protocol.from_get(request.query_params.multi_items())
+    return await _dispatch(request, operation, store, settings, alias=alias)
 
 
 @router.options(SPARQL_PATH, summary="The methods /sparql answers to", status_code=204)
@@ -104,7 +107,8 @@ def _post_operation(request: Request, body: bytes) -> protocol.ProtocolRequest:
 
 
 async def _dispatch(
-    request: Request, operation: protocol.ProtocolRequest, store: GraphStore, settings: Settings
+    request: Request, operation: protocol.ProtocolRequest, store: GraphStore, settings: Settings,
+    *, alias: tuple[bytes, bytes] | None = None,
 ) -> Response:
     """A short query runs from the event loop; anything else goes to the thread pool (:func:`_dispatch_sync`)."""
     if operation.operation is not protocol.Operation.QUERY or len(operation.text) > _INLINE_CHARS:
@@ -113,11 +117,11 @@ async def _dispatch(
     executor = executor_of(request)
     arguments = _query_arguments(request, operation, settings)
     cache, key = _cache_key(request, operation, arguments)
-    cached = cache.lookup(request, key, max_age=settings.result_cache_max_age_s)
+    cached = cache.lookup(request, key, max_age=settings.result_cache_max_age_s, alias=alias)
     if cached is not None:
         return cached
     answer = await executor.execute_async(operation.text, **arguments)
-    return cache.respond(key, answer, max_age=settings.result_cache_max_age_s)
+    return cache.respond(key, answer, max_age=settings.result_cache_max_age_s, alias=alias)
 
 
 def _dispatch_sync(
