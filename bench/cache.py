@@ -11,8 +11,9 @@ a different text, so no cache can have it). Measured, one after the other, in th
 
 * ``in-process``: pyoxigraph called from the client threads, no cache (the engine's floor);
 * ``ours-no-cache``: our server over HTTP with ``MKG_RESULT_CACHE_BYTES=0``;
-* ``ours-cold``: our server, cache on, every request a distinct query (all misses: what the
-  cache costs when it never helps);
+* ``ours-no-cache-distinct``: the same, every request a distinct query;
+* ``ours-cold``: our server, cache on, every request a distinct query (all misses: against
+  ``ours-no-cache-distinct``, what the cache costs when it never helps);
 * ``ours-warm``: our server, cache on, each curated query sent once before the cell;
 * ``oxigraph-server``: ``oxigraph serve-read-only`` on RocksDB (the ``oxigraph`` package).
 
@@ -43,7 +44,7 @@ from bench import report, servers, workload  # noqa: E402
 from bench.run import competency_build, log, machine  # noqa: E402
 
 BENCH = ROOT / "bench"
-TARGETS = ("in-process", "ours-no-cache", "ours-cold", "ours-warm", "oxigraph-server")
+TARGETS = ("in-process", "ours-no-cache", "ours-no-cache-distinct", "ours-cold", "ours-warm", "oxigraph-server")
 MARKERS = ("<!-- bench:cache:start -->", "<!-- bench:cache:end -->")
 #: One request in this many is a distinct query (10%).
 DISTINCT_EVERY = 10
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
 def measure(args: argparse.Namespace, name: str, data_dir: Path, queries: list[workload.Query]) -> dict[str, Any]:
     """Warm up (each curated query once, answers checked), then one cell per client count."""
     dump = data_dir / "current" / "graph.nq"
-    distinct_every = 1 if name == "ours-cold" else DISTINCT_EVERY
+    distinct_every = 1 if name in ("ours-cold", "ours-no-cache-distinct") else DISTINCT_EVERY
     if name == "in-process":
         store = ox.Store()
         store.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
@@ -126,7 +127,7 @@ def measure(args: argparse.Namespace, name: str, data_dir: Path, queries: list[w
         spec = servers.oxigraph(location, port)
     else:
         spec = servers.ours(data_dir, port)
-        cache_bytes = "0" if name == "ours-no-cache" else str(64 * 2**20)
+        cache_bytes = "0" if name.startswith("ours-no-cache") else str(64 * 2**20)
         spec = dataclasses.replace(spec, env={**(spec.env or {}), "MKG_RESULT_CACHE_BYTES": cache_bytes})
     metrics = f"http://127.0.0.1:{port}/metrics" if name.startswith("ours") else None
     with servers.running(spec, port, log_file, timeout=args.timeout) as target:
@@ -178,6 +179,7 @@ def ratios(targets: dict[str, Any]) -> dict[str, dict[str, float | None]]:
         for ours in ("ours-no-cache", "ours-cold", "ours-warm"):
             row[f"{ours}/in-process"] = _ratio(rps(ours), rps("in-process"))
             row[f"{ours}/oxigraph-server"] = _ratio(rps(ours), rps("oxigraph-server"))
+        row["ours-cold/ours-no-cache-distinct"] = _ratio(rps("ours-cold"), rps("ours-no-cache-distinct"))
         out[c] = row
     return out
 

@@ -137,6 +137,10 @@ def test_update_effects_replay_to_the_same_graphs_over_another_build(tmp_path: P
     writes.update(f"INSERT DATA {{ GRAPH <{NOTES}> {{ <x:b> <x:p> [ <x:q> 1 ] }} }}")
     assert writes.graph_post(PUT_GRAPH, [RdfDocument(b"_:a <x:p> 2 .", ox.RdfFormat.TURTLE)]) is True
     writes.update(f"DELETE WHERE {{ GRAPH <{NOTES}> {{ <x:b> <x:p> ?o }} }}")
+    assert writes.quads_count() == writes.inner.quads_count() == 4  # kept by each write, not counted again
+    assert writes.graph_delete(PUT_GRAPH) and writes.quads_count() == writes.inner.quads_count() == 3
+    writes.graph_put(PUT_GRAPH, [RdfDocument(b"_:a <x:p> 2 . _:a <x:p> 2 .", ox.RdfFormat.TURTLE)])
+    assert writes.quads_count() == writes.inner.quads_count() == 4
     expected = sorted(str(q) for q in writes.inner.query("SELECT * { GRAPH ?g { ?s ?p ?o } }"))
     # a different build under the same journal: the copied triple stays as it was written
     replayed = JournaledStore.open(OxigraphStore(), tmp_path / "writes" / "journal.jsonl", read_only_graphs=[])[0]

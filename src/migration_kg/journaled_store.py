@@ -69,6 +69,7 @@ class JournaledStore:
         self.read_only = frozenset(read_only_graphs)
         self.listener = listener
         self._lock = threading.Lock()  # one write at a time, in journal order
+        self._quads = store.quads_count()  # counted once (it walks the store), then kept by each write
 
     @classmethod
     def open(
@@ -107,8 +108,8 @@ class JournaledStore:
         )  # fmt: skip
 
     def quads_count(self) -> int:
-        """Quads of the build and of the writes."""
-        return self.inner.quads_count()
+        """Quads of the build and of the writes (kept up to date by each write, not counted again)."""
+        return self._quads
 
     def named_graphs(self) -> list[str]:
         """See :meth:`OxigraphStore.named_graphs`."""
@@ -148,6 +149,7 @@ class JournaledStore:
             after = {g: self._snapshot(g) for g in targets}
             ops = [op for g in targets for op in _difference(g, before.get(g), after[g])]
             self._commit(ops, undo=[op for g in targets for op in _difference(g, after[g], before.get(g))])
+            self._quads += sum(_size(after[g]) - _size(before.get(g)) for g in targets)
 
     def graph_put(self, graph: str | None, documents: Sequence[RdfDocument], *, base_iri: str | None = None) -> bool:
         """Replace one user graph; see :meth:`OxigraphStore.graph_put`.
@@ -163,6 +165,7 @@ class JournaledStore:
             ops: list[Op] = [("create", graph), ("clear", graph), ("add", nquads(quads))]
             self.inner.apply_ops(ops)
             self._commit(ops, undo=_restore(graph, before, created))
+            self._quads += _size(self._snapshot(graph)) - _size(before)
         return created
 
     def graph_post(self, graph: str | None, documents: Sequence[RdfDocument], *, base_iri: str | None = None) -> bool:
@@ -175,10 +178,12 @@ class JournaledStore:
         quads = parse_documents(documents, base_iri, graph_name(graph))
         with self._lock:
             created = not self.inner.graph_exists(graph)
-            before = self._snapshot(graph) if quads else None
+            before = self._snapshot(graph) if quads else None  # an empty merge only creates the graph
             ops: list[Op] = [("create", graph), ("add", nquads(quads))]
             self.inner.apply_ops(ops)
-            self._commit(ops, undo=_restore(graph, before, created) if before is not None else _created(graph, created))
+            self._commit(ops, undo=_restore(graph, before, created) if quads else _created(graph, created))
+            if quads:
+                self._quads += _size(self._snapshot(graph)) - _size(before)
         return created
 
     def graph_delete(self, graph: str | None) -> bool:
@@ -195,6 +200,7 @@ class JournaledStore:
             ops: list[Op] = [("drop", graph)]
             self.inner.apply_ops(ops)
             self._commit(ops, undo=_restore(graph, before, False))
+            self._quads -= _size(before)
         return True
 
     def _check_writable(self, targets: Collection[Target]) -> None:
@@ -324,6 +330,10 @@ def _restore(graph: Target, before: frozenset[ox.Triple] | None, created: bool) 
     name = graph_name(graph)
     return [("clear", graph), ("create", graph), ("add", nquads(ox.Quad(t.subject, t.predicate, t.object, name)
                                                                for t in before))]
+
+
+def _size(triples: frozenset[ox.Triple] | None) -> int:
+    return len(triples) if triples else 0
 
 
 def _created(graph: Target, created: bool) -> list[Op]:
