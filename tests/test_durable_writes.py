@@ -181,3 +181,33 @@ def test_update_targets() -> None:
         "http://ex/x"
     ]
     assert update_targets("CLEAR NAMED") == ["*"]
+
+
+def test_a_write_whose_fsync_fails_is_not_acknowledged_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from migration_kg import journal as journal_module
+    from migration_kg.errors import StoreError
+
+    writes = journaled(tmp_path)
+    writes.update(f"INSERT DATA {{ GRAPH <{NOTES}> {{ <x:a> <x:p> 1 }} }}")
+    seen: list[int] = []
+    writes.listener = lambda change: seen.append(change.seq)
+
+    def failing_fsync(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(journal_module.os, "fsync", failing_fsync)
+    before = sorted(str(t) for t in writes.graph_get(NOTES))
+    with pytest.raises(StoreError, match="No space left"):
+        writes.update(
+            f"DELETE DATA {{ GRAPH <{NOTES}> {{ <x:a> <x:p> 1 }} }} ; INSERT DATA {{ GRAPH <{NOTES}> {{ <x:b> <x:p> 2 }} }}"
+        )
+    with pytest.raises(StoreError):
+        writes.graph_put(NOTES, [RdfDocument(b"<x:c> <x:p> 3 .", ox.RdfFormat.TURTLE)])
+    with pytest.raises(StoreError):
+        writes.graph_delete(NOTES)
+    assert sorted(str(t) for t in writes.graph_get(NOTES)) == before and seen == []  # undone, nobody told
+    assert writes.quads_count() == writes.inner.quads_count() == 2
+    monkeypatch.undo()
+    assert [c.seq for c in Journal(writes.journal.path).replay()] == [1]  # no torn line left behind
