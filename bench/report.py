@@ -118,12 +118,13 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def update_readme(readme: Path, table: str) -> None:
-    """Replace the text between the results markers of ``readme`` with ``table`` (append the markers if absent)."""
+def update_readme(readme: Path, table: str, *, markers: tuple[str, str] = (_START, _END)) -> None:
+    """Replace the text between the ``markers`` of ``readme`` with ``table`` (append the markers if absent)."""
+    start, end = markers
     text = readme.read_text(encoding="utf-8") if readme.exists() else ""
-    block = f"{_START}\n{table}{_END}"
-    if _START in text and _END in text:
-        text = re.sub(re.escape(_START) + r".*?" + re.escape(_END), lambda _: block, text, flags=re.DOTALL)
+    block = f"{start}\n{table}{end}"
+    if start in text and end in text:
+        text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: block, text, flags=re.DOTALL)
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     readme.write_text(text, encoding="utf-8")

@@ -217,12 +217,13 @@ def percentile(sorted_values: Sequence[float], pct: float) -> float:
 
 def run_cell(
     target: Target, queries: Sequence[Query], *, clients: int, seconds: float, max_requests: int,
-    clock: Callable[[], float] = time.perf_counter,
+    clock: Callable[[], float] = time.perf_counter, pick: Callable[[int, int], Query] | None = None,
 ) -> CellResult:
     """Run ``clients`` closed-loop client threads against ``target`` for ``seconds`` or ``max_requests`` requests.
 
     Each thread starts at a different query and cycles through ``queries``; a request that
     started before the deadline is waited for (bounded by the connection's own timeout).
+    ``pick(client, n)``, if given, chooses the ``n``-th query of thread ``client`` instead.
     """
     result = CellResult(clients=clients, seconds=0.0)
     lock = threading.Lock()
@@ -240,7 +241,7 @@ def run_cell(
                         result.capped = True
                         return
                     budget[0] -= 1
-                query = queries[position % len(queries)]
+                query = pick(index, position) if pick is not None else queries[position % len(queries)]
                 position += 1
                 began = clock()
                 outcome = connection.run(query.text)

@@ -70,3 +70,24 @@ def test_overhead_layers_run_on_a_real_build(tmp_path: Path) -> None:
     assert overhead.median_ms(lambda: calls.append(1), 10) >= 0 and len(calls) == 11  # 1 warm-up + 10 timed
     # the whole app as an ASGI function, with its worker processes: it raises unless every answer is a 200
     assert overhead.asgi_median_ms(data, "ASK { ?s ?p ?o }", 5) > 0
+
+
+def test_cache_bench_mix_repeats_nine_in_ten_and_its_variants_answer_the_same_rows(tmp_path: Path) -> None:
+    from bench import cache
+
+    store = ox.Store()
+    synthetic.write_nquads(tmp_path / "s.nq", synthetic.MIN_TRIPLES)
+    store.bulk_load(path=str(tmp_path / "s.nq"), format=ox.RdfFormat.N_QUADS)
+    queries = workload.load_workload(ROOT / "bench" / "queries")
+    pick = cache.mixed(queries, distinct_every=10, tag="t")
+    stream = [pick(0, n) for n in range(100)]
+    distinct = [q for q in stream if q.name == cache.DISTINCT]
+    assert len(distinct) == 10 and len({q.text for q in distinct}) == 10
+    assert {q.text for q in stream if q.name != cache.DISTINCT} <= {q.text for q in queries}
+    cold = cache.mixed(queries, distinct_every=1, tag="u")
+    assert all(cold(1, n).name == cache.DISTINCT for n in range(5))
+    target = workload.InProcessTarget(store)
+    for query in queries:  # the trailing VALUES row changes the text, never the rows
+        assert workload.check_answers(target, [query]) == {
+            query.name: workload.check_answers(target, [cache.variant(query, "x")])[cache.DISTINCT]
+        }

@@ -279,14 +279,15 @@ def test_metrics_exposition_parses(server: str) -> None:
     assert buckets["+Inf"] >= buckets["0.1"] >= 1
 
 
-def test_on_store_changed_reloads_the_workers(tmp_path: Path) -> None:
+def test_a_write_reaches_every_worker_as_a_change_not_a_reload(tmp_path: Path) -> None:
     app = create_app(limited_settings(synthetic_data_dir(tmp_path / "data")))
-    ask_new = f"ASK {{ <{EX}new> <{EX}p> 'added' }}"
+    ask_new = f"ASK {{ GRAPH <{EX}notes> {{ <{EX}new> <{EX}p> 'added' }} }}"
     with serve(app) as url:
         assert httpx.get(url + "/sparql", params={"query": ask_new}).json()["boolean"] is False
-        app.state.store.update(f"INSERT DATA {{ <{EX}new> <{EX}p> 'added' }}")  # what a write does
-        assert httpx.get(url + "/sparql", params={"query": ask_new}).json()["boolean"] is False  # workers: old copy
-        app.state.on_store_changed()
+        generation = app.state.executor._generation
+        app.state.store.update(f"INSERT DATA {{ GRAPH <{EX}notes> {{ <{EX}new> <{EX}p> 'added' }} }}")  # what a write does
         for _ in range(4):  # every worker, not just one, has the new data
             assert httpx.get(url + "/sparql", params={"query": ask_new}).json()["boolean"] is True
+        app.state.on_store_changed()  # the hook has nothing left to do for a build's store
+        assert app.state.executor._generation == generation, "the workers were reloaded"
         assert httpx.get(url + "/readyz").json()["workers"]["ready"] == 2

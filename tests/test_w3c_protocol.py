@@ -25,9 +25,10 @@ from livehttp import serve
 from rdflib.compare import isomorphic
 from rdflib.query import Result
 
+from migration_kg.journaled_store import JournaledStore
 from migration_kg.serve import create_app
 from migration_kg.settings import Settings
-from migration_kg.store import OxigraphStore, build_store, swap_in
+from migration_kg.store import GraphStore, OxigraphStore, build_store, swap_in
 
 _DEFAULT_CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance"
 CONFORMANCE = Path(os.environ.get("MKG_CONFORMANCE_DIR", _DEFAULT_CONFORMANCE))
@@ -112,11 +113,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @contextmanager
-def writable_server(quads: list[ox.Quad]) -> Iterator[str]:
-    """A fresh in-memory store holding ``quads``, served with updates enabled by :data:`TOKEN`."""
+def writable_server(quads: list[ox.Quad], *, journal: Path | None = None) -> Iterator[str]:
+    """A fresh in-memory store holding ``quads``, served with updates enabled by :data:`TOKEN`;
+    with ``journal``, behind the durable write path of a served build (``JournaledStore``)."""
     store = OxigraphStore()
     store.add_quads(quads)
-    with serve(create_app(Settings(update_token=TOKEN), store=store)) as url:
+    served: GraphStore = store
+    if journal is not None:
+        served = JournaledStore.open(store, journal, read_only_graphs=[])[0]
+    with serve(create_app(Settings(update_token=TOKEN), store=served)) as url:
         yield url
 
 
@@ -168,14 +173,16 @@ def _gsp_tests() -> list[Any]:
     return [pytest.param(test, id=GSP_MANIFEST_IRI + test["id"]) for test in tests]
 
 
+@pytest.mark.parametrize("journaled", [False, True], ids=["memory", "journaled"])
 @pytest.mark.parametrize("test", _gsp_tests())
-def test_graph_store_protocol(test: dict[str, Any]) -> None:
-    """Each test on a fresh, empty, update-enabled store (the manifest assumes one); every GET
-    body is compared by isomorphism with the graph the manifest gives for that response.
-    Direct identification: ``/gsp/person/1.ttl`` becomes ``/rdf-graph-store/person/1.ttl``."""
+def test_graph_store_protocol(test: dict[str, Any], journaled: bool, tmp_path: Path) -> None:
+    """Each test on a fresh, empty, update-enabled store (the manifest assumes one), plain and
+    behind the journal; every GET body is compared by isomorphism with the graph the manifest
+    gives for that response. Direct identification: ``/gsp/person/1.ttl`` becomes
+    ``/rdf-graph-store/person/1.ttl``."""
     expected_bodies = _gsp_expected_bodies()[test["id"]]
     location = ""
-    with writable_server([]) as url:
+    with writable_server([], journal=tmp_path / "journal.jsonl" if journaled else None) as url:
         for step, request in enumerate(test["reqs"], start=1):
             where = f"{test['id']} step {step}"
             path = request["path"].replace("$LOCATION$", location)

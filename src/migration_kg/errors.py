@@ -111,6 +111,11 @@ class Forbidden(QueryError):
     http_status = 403
 
 
+class ReadOnlyGraph(Forbidden):
+    """A write into a graph of the served build (or one that could reach them): the build's graphs
+    change only by a new build; writes go to other graphs. The message names the graph."""
+
+
 class PayloadTooLarge(QueryError):
     """The request body is larger than ``Settings.max_request_bytes``."""
 

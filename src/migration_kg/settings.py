@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     max_concurrent_queries: int = Field(
         8, gt=0, description="Queries admitted at once, running or waiting for a worker; beyond it 429."
     )
+    result_cache_bytes: int = Field(
+        64 * 2**20, ge=0, description="Memory for cached read answers, least recently used out first (0: no cache)."
+    )
+    result_cache_max_age_s: int = Field(60, ge=0, description="Cache-Control max-age of a cacheable read answer.")
     cors_allow_origins: list[str] = Field(default_factory=lambda: ["*"])
 
     reasoner: bool = Field(True, description="Run HermiT during build (needs Java).")

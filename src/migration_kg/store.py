@@ -29,6 +29,7 @@ import pyoxigraph as ox
 import rdflib
 
 from .errors import QueryError, StoreError
+from .journal import Op, apply_ops
 
 #: What a query returns: solutions (SELECT), a boolean (ASK) or triples (CONSTRUCT/DESCRIBE).
 QueryResult: TypeAlias = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
@@ -291,6 +292,15 @@ class OxigraphStore:
         except (OSError, ValueError) as exc:
             raise StoreError(f"cannot dump store: {exc}", source=str(path)) from exc
 
+    def apply_ops(self, ops: Iterable[Op]) -> None:
+        """Apply write-journal operations (``journal.apply_ops``), as one writer.
+
+        Raises:
+            StoreError: an operation is malformed, or the store failed.
+        """
+        with self._write_lock:
+            apply_ops(self._store, ops)
+
     def flush(self) -> None:
         """Write buffered changes of an on-disk store to disk."""
         self._store.flush()
@@ -308,7 +318,7 @@ class OxigraphStore:
         Raises:
             QueryError: ``graph`` is not an absolute IRI.
         """
-        name = _graph_name(graph)
+        name = graph_name(graph)
         return isinstance(name, ox.DefaultGraph) or self._store.contains_named_graph(name)
 
     def graph_get(self, graph: str | None) -> list[ox.Triple]:
@@ -317,7 +327,7 @@ class OxigraphStore:
         Raises:
             QueryError: ``graph`` is not an absolute IRI.
         """
-        name = _graph_name(graph)
+        name = graph_name(graph)
         return [q.triple for q in self._store.quads_for_pattern(None, None, None, name)]
 
     def graph_put(self, graph: str | None, documents: Sequence[RdfDocument], *, base_iri: str | None = None) -> bool:
@@ -342,8 +352,8 @@ class OxigraphStore:
         >>> [t.object.value for t in store.graph_get("http://ex/g")]
         ['2']
         """
-        name = _graph_name(graph)
-        quads = _parse_documents(documents, base_iri, name)
+        name = graph_name(graph)
+        quads = parse_documents(documents, base_iri, name)
         with self._write_lock:
             created = not self.graph_exists(graph)
             try:
@@ -367,8 +377,8 @@ class OxigraphStore:
             QueryError: ``graph`` is not an absolute IRI, or a document is not valid in its format.
             StoreError: the write failed.
         """
-        name = _graph_name(graph)
-        quads = _parse_documents(documents, base_iri, name)
+        name = graph_name(graph)
+        quads = parse_documents(documents, base_iri, name)
         with self._write_lock:
             created = not self.graph_exists(graph)
             try:
@@ -388,7 +398,7 @@ class OxigraphStore:
         Raises:
             QueryError: ``graph`` is not an absolute IRI. StoreError: the write failed.
         """
-        name = _graph_name(graph)
+        name = graph_name(graph)
         with self._write_lock:
             if not self.graph_exists(graph):
                 return False
@@ -399,7 +409,12 @@ class OxigraphStore:
         return True
 
 
-def _graph_name(graph: str | None) -> ox.NamedNode | ox.DefaultGraph:
+def graph_name(graph: str | None) -> ox.NamedNode | ox.DefaultGraph:
+    """The pyoxigraph name of ``graph`` (None: the default graph).
+
+    Raises:
+        QueryError: ``graph`` is not an absolute IRI.
+    """
     if graph is None:
         return ox.DefaultGraph()
     try:
@@ -408,9 +423,14 @@ def _graph_name(graph: str | None) -> ox.NamedNode | ox.DefaultGraph:
         raise QueryError(f"not an absolute graph IRI: {graph!r} ({exc})") from exc
 
 
-def _parse_documents(
+def parse_documents(
     documents: Sequence[RdfDocument], base_iri: str | None, name: ox.NamedNode | ox.DefaultGraph
 ) -> list[ox.Quad]:
+    """The triples of every document, put in graph ``name``, blank nodes renamed apart.
+
+    Raises:
+        QueryError: a document is not valid in its format (the message says which one and where).
+    """
     quads: list[ox.Quad] = []
     for number, document in enumerate(documents, start=1):
         where = f"document {number} of {len(documents)}" if len(documents) > 1 else "the body"
@@ -627,7 +647,7 @@ def _where(path: Path | None) -> str:
 # fmt: off
 __all__ = [
     "GraphStore", "OxigraphStore", "QueryDataset", "QueryResult", "RdfDocument", "WritableGraphStore", "build_store",
-    "current_build", "read_manifest", "rewrite_base", "sha256_file", "swap_in", "to_oxigraph_quad",
-    "to_oxigraph_term",
+    "current_build", "graph_name", "parse_documents", "read_manifest", "rewrite_base", "sha256_file", "swap_in",
+    "to_oxigraph_quad", "to_oxigraph_term",
 ]
 # fmt: on

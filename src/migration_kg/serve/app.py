@@ -7,6 +7,7 @@ the environment (``MKG_*``).
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,14 +19,18 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import StoreError
+from ..journal import Change, journal_path
+from ..journaled_store import JournaledStore
 from ..settings import Settings, get_settings
-from ..store import DUMP_NAME, GraphStore, OxigraphStore, current_build
+from ..store import DUMP_NAME, GraphStore, OxigraphStore, current_build, read_manifest
+from .cache_front import CacheFront
 from .dependencies import request_head_limits
 from .errors import install_error_handlers
 from .executor import InProcessExecutor, Limits, QueryExecutor
 from .http_protocol import HttpToolsProtocol414
 from .metrics import Metrics, MetricsMiddleware
 from .pool import WorkerPool
+from .result_cache import ResultCache
 from .routers import dumps, explore, graph_store, health, linked_data, named_queries, sparql, update
 
 logger = logging.getLogger(__name__)
@@ -46,9 +51,12 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
 
     Returns:
         The FastAPI app. Its lifespan loads ``data/current/graph.nq`` into an in-memory
-        store (3-4x faster to query than the on-disk store) and starts
-        ``settings.query_workers`` query worker processes on the same dump (queries run
-        there, under a deadline); an injected ``store`` is queried in-process instead.
+        store (3-4x faster to query than the on-disk store), replays the write journal
+        ``data/writes/journal.jsonl`` on top (``journaled_store``: the build's graphs are
+        read-only, writes are fsynced there before they are acknowledged) and starts
+        ``settings.query_workers`` query worker processes on the same dump and journal (queries
+        run there, under a deadline; each write reaches them as a change, not a reload); an
+        injected ``store`` is queried in-process instead.
         Without a build the app still starts, answers 503 and ``/readyz`` says why.
         ``app.state.on_store_changed()`` must be called after every write to
         ``app.state.store``: the workers then reload the data (it blocks until they have).
@@ -69,6 +77,9 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
     app.state.executor = None
     app.state.on_store_changed = partial(_store_changed, app)
     app.state.metrics = Metrics()
+    # an injected store has no build id: a random label, so no tag of an earlier process matches
+    app.state.result_cache = ResultCache(max_bytes=settings.result_cache_bytes, label=f"store-{secrets.token_hex(4)}")
+    app.add_middleware(CacheFront, owner=app, path=sparql.SPARQL_PATH)  # innermost: CORS and metrics see its hits
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_allow_origins,
@@ -127,14 +138,22 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _store_changed(app: FastAPI) -> None:
-    """``app.state.on_store_changed``: the served store was written to; the workers reload it.
+    """``app.state.on_store_changed``: the served store was written to. A build's journaled store
+    has handed each change to the workers already; any other store is reloaded into them whole.
 
     Raises:
         StoreError: the workers could not reload (they keep serving the data before the write).
     """
     executor: QueryExecutor | None = app.state.executor
-    if executor is not None and app.state.store is not None:
+    if executor is not None and app.state.store is not None and not isinstance(app.state.store, JournaledStore):
         executor.store_changed(app.state.store)
+    app.state.result_cache.invalidate()
+
+
+def _change_journaled(pool: WorkerPool, cache: ResultCache, change: Change) -> None:
+    """A write to the build's store is on disk: the workers take it before their next query, the cache empties."""
+    pool.apply(change)
+    cache.invalidate()
 
 
 def _load_current(app: FastAPI, settings: Settings) -> None:
@@ -143,15 +162,27 @@ def _load_current(app: FastAPI, settings: Settings) -> None:
         app.state.not_ready_reason = f"no build at {settings.data_dir / 'current'}"
         logger.warning("not serving any graph: %s", app.state.not_ready_reason)
         return
-    pool = WorkerPool(build / DUMP_NAME, workers=settings.query_workers, limits=Limits.from_settings(settings))
+    pool: WorkerPool | None = None
     try:
-        store = OxigraphStore.load_nquads(build / DUMP_NAME)
+        # the build's graphs are read-only; writes live in the journal beside the builds, replayed on top
+        read_only = [graph or None for graph in read_manifest(build).get("triples_per_graph", {})]
+        store, changes = JournaledStore.open(
+            OxigraphStore.load_nquads(build / DUMP_NAME), journal_path(settings.data_dir), read_only_graphs=read_only
+        )
+        pool = WorkerPool(
+            build / DUMP_NAME, workers=settings.query_workers, limits=Limits.from_settings(settings), changes=changes
+        )
         pool.start()
     except StoreError as exc:
-        pool.close()
+        if pool is not None:
+            pool.close()
         app.state.not_ready_reason = str(exc)
         logger.error("cannot load the current build: %s", exc)
         return
+    store.listener = partial(_change_journaled, pool, app.state.result_cache)
     app.state.build, app.state.quads, app.state.store = build, store.quads_count(), store
+    # the journal's position is part of the data version: no tag of an earlier process matches after a write
+    app.state.result_cache.invalidate(f"{build.name}.j{store.journal.seq}")
     app.state.executor = pool
-    logger.info("serving build %s (%d quads, %d query workers)", build.name, app.state.quads, settings.query_workers)
+    logger.info("serving build %s (%d quads, %d journaled writes, %d query workers)",
+                build.name, app.state.quads, len(changes), settings.query_workers)

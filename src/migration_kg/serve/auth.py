@@ -61,11 +61,15 @@ def writable_store(request: Request) -> WritableGraphStore:
 
 
 def store_changed(request: Request, store: WritableGraphStore) -> None:
-    """Tell the app a write succeeded: refresh the quad count and call ``app.state.on_store_changed()``
-    if the app has one (the query executor reloads its copies of the data then)."""
+    """Tell the app a write succeeded: refresh the quad count, call ``app.state.on_store_changed()``
+    if the app has one (the query executor reloads its copies of the data then) and empty the
+    result cache."""
     state = request.app.state
     state.quads = store.quads_count()
     logger.info("write %s %s: the store now holds %d quads", request.method, request.url.path, state.quads)
     hook = getattr(state, "on_store_changed", None)
     if callable(hook):
         hook()
+    cache = getattr(state, "result_cache", None)
+    if cache is not None:  # after the workers have the change: no answer from before it is served again
+        cache.invalidate()

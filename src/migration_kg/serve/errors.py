@@ -42,7 +42,8 @@ def error_response(request: Request, status: int, kind: str, message: str) -> Re
         body = json.dumps({"error": kind, "status": status, "message": message}, ensure_ascii=False)
     else:
         body = f"{status} {kind}: {message}\n"
-    return Response(body.encode("utf-8"), status_code=status, media_type=offer.content_type)
+    headers = {"Cache-Control": "no-store"}  # an error says nothing lasting about the resource
+    return Response(body.encode("utf-8"), status_code=status, media_type=offer.content_type, headers=headers)
 
 
 def _known_error(request: Request, exc: Exception) -> Response:

@@ -252,6 +252,16 @@ def service_endpoints(text: str) -> Iterator[str | None]:
             yield _resolve(tokens[j], prefixes, base) if j < len(tokens) else None
 
 
+def tokens(text: str) -> Iterator[str]:
+    """Every token of ``text`` in order, white space and comments included (they join back into ``text``).
+
+    >>> list(tokens("ASK{'a b'}#c"))
+    ['ASK', '{', "'a b'", '}', '#c']
+    """
+    for match in _TOKEN.finditer(text):
+        yield match.group(0)
+
+
 def _significant_tokens(text: str) -> list[str]:
     """Every token but whitespace and comments (strings, IRIs and names kept whole)."""
     tokens = []

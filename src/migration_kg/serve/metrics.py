@@ -19,6 +19,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .executor import ExecutorStats
+from .result_cache import CacheStats
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 #: Latency buckets in seconds (upper bounds; ``+Inf`` is added).
@@ -53,8 +54,8 @@ class Metrics:
         with self._lock:
             self._errors[(kind, str(status))] += 1
 
-    def render(self, executor: ExecutorStats | None) -> str:
-        """Every metric in the text format, with the executor's if there is one."""
+    def render(self, executor: ExecutorStats | None, cache: CacheStats | None = None) -> str:
+        """Every metric in the text format, with the executor's and the result cache's if there are."""
         with self._lock:
             requests, errors = dict(self._requests), dict(self._errors)
             buckets = {route: list(counts) for route, counts in self._buckets.items()}
@@ -76,6 +77,8 @@ class Metrics:
             out.append(_sample("mkg_http_errors_total", value, error=kind, status=status))
         if executor is not None:
             out.extend(_executor_lines(executor))
+        if cache is not None:
+            out.extend(_cache_lines(cache))
         return "\n".join(out) + "\n"
 
 
@@ -124,6 +127,26 @@ def _executor_lines(stats: ExecutorStats) -> Iterable[str]:
         yield f"# HELP {name} {text}"
         yield f"# TYPE {name} {kind}"
         yield _sample(name, value, **mode)
+
+
+def _cache_lines(stats: CacheStats) -> Iterable[str]:
+    families: list[tuple[str, str, str, int]] = [
+        ("mkg_result_cache_hits_total", "counter", "Read answers sent from the result cache.", stats.hits_total),
+        ("mkg_result_cache_misses_total", "counter", "Cacheable read answers computed by a worker.", stats.misses_total),
+        ("mkg_result_cache_not_modified_total", "counter", "304 answers to If-None-Match.", stats.not_modified_total),
+        ("mkg_result_cache_uncacheable_total", "counter", "Read answers never cached (NOW, RAND, SERVICE ...).",
+         stats.uncacheable_total),
+        ("mkg_result_cache_evictions_total", "counter", "Entries dropped to stay within the cap.", stats.evictions_total),
+        ("mkg_result_cache_invalidations_total", "counter", "Times a write or a new build emptied the cache.",
+         stats.invalidations_total),
+        ("mkg_result_cache_entries", "gauge", "Answers in the result cache.", stats.entries),
+        ("mkg_result_cache_bytes", "gauge", "Bytes the result cache holds.", stats.bytes),
+        ("mkg_result_cache_max_bytes", "gauge", "The result cache's cap in bytes.", stats.max_bytes),
+    ]
+    for name, kind, text, value in families:
+        yield f"# HELP {name} {text}"
+        yield f"# TYPE {name} {kind}"
+        yield _sample(name, value)
 
 
 def _family(out: list[str], name: str, kind: str, text: str) -> None:

@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -30,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import errors
 from ..errors import MigrationKGError, QueryCrashed, QueryTimeout, StoreError
+from ..journal import Change, Op
 from ..store import GraphStore, QueryDataset
 from .executor import BaseExecutor, ExecutorStats, Limits
 from .worker import QueryAnswer, QueryJob, worker_main
@@ -48,6 +49,7 @@ class _Worker:
     process: BaseProcess
     conn: Connection
     generation: int
+    applied: int  # how many of the pool's changes this worker's store holds
 
 
 class WorkerPool(BaseExecutor):
@@ -59,10 +61,14 @@ class WorkerPool(BaseExecutor):
     mode = "processes"
 
     def __init__(
-        self, dump: Path, *, workers: int, limits: Limits, start_timeout_s: float = 600.0, method: str = "forkserver"
+        self, dump: Path, *, workers: int, limits: Limits, start_timeout_s: float = 600.0, method: str = "forkserver",
+        changes: Sequence[Change] = (),
     ) -> None:
+        """Serve the N-Quads ``dump`` plus ``changes`` (journaled writes, applied in order after loading it)."""
         super().__init__(limits)
         self._dump = Path(dump)
+        self._changes: list[tuple[Op, ...]] = [change.ops for change in changes]
+        self._base = 0  # how many of the changes the dump already holds
         self._size = workers
         self._start_timeout_s = start_timeout_s
         self._context = multiprocessing.get_context(method)
@@ -92,17 +98,20 @@ class WorkerPool(BaseExecutor):
             StoreError: a worker could not load the dump (the message says why) or took
                 longer than ``start_timeout_s``.
         """
-        fresh = self._start_generation(self._dump, 0)
+        fresh = self._start_generation(self._dump, 0, applied=0)
         with self._cond:
             self._idle.extend(fresh)
             self._live = len(fresh)
             self._cond.notify_all()
 
-    def reload(self, dump: Path) -> None:
+    def reload(self, dump: Path, *, applied: int = 0) -> None:
         """Serve the graph in ``dump`` from now on: new workers load it, then replace the old ones.
 
         Queries keep being answered from the old data while the new workers load; a running
         query finishes on the old data. Blocks until the new workers are ready.
+
+        Args:
+            applied: how many of the pool's changes ``dump`` already holds (the rest are applied on top).
 
         Raises:
             StoreError: the new workers could not load ``dump`` (the old ones keep serving).
@@ -110,17 +119,29 @@ class WorkerPool(BaseExecutor):
         with self._reload_lock:
             with self._cond:
                 generation = self._generation + 1
-            fresh = self._start_generation(Path(dump), generation)
+            fresh = self._start_generation(Path(dump), generation, applied=applied)
             with self._cond:
                 old = list(self._idle)
                 self._idle = deque(fresh)
                 self._dump, self._generation, self._live = Path(dump), generation, len(fresh)
+                self._base = applied
                 self._cond.notify_all()
             for worker in old:
                 self._stop(worker)
 
+    def apply(self, change: Change) -> None:
+        """A write is on disk: every worker applies its operations before its next query.
+
+        This is the write path of a served build (``JournaledStore``): it costs the size of the
+        change, sent once to each worker, never a reload of the graph.
+        """
+        with self._cond:
+            self._changes.append(change.ops)
+
     def store_changed(self, store: GraphStore) -> None:
-        """Dump ``store`` (after a write) into a private temporary folder and :meth:`reload` from it.
+        """Dump ``store`` (changed behind the pool's back) into a private temporary folder and
+        :meth:`reload` from it: the whole graph, in every worker. Writes to a served build use
+        :meth:`apply` instead.
 
         Raises:
             StoreError: the dump or the reload failed (the old data keeps being served).
@@ -130,9 +151,11 @@ class WorkerPool(BaseExecutor):
                 self._tempdir = Path(tempfile.mkdtemp(prefix="mkg-executor-"))
             previous = self._dump
             dump = self._tempdir / f"graph-{time.monotonic_ns()}.nq"
+            with self._cond:
+                applied = len(self._changes)
             store.dump(dump)
             try:
-                self.reload(dump)
+                self.reload(dump, applied=applied)
             except StoreError:
                 dump.unlink(missing_ok=True)
                 raise
@@ -166,6 +189,7 @@ class WorkerPool(BaseExecutor):
             self._lose(worker, "crashes")
             worker = self._checkout(deadline, deadline_s)
         try:
+            self._catch_up(worker)
             worker.conn.send(job)
             if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
                 self._lose(worker, "timeouts")
@@ -261,10 +285,12 @@ class WorkerPool(BaseExecutor):
         self._checkin(worker)
 
     def _try_checkout(self) -> _Worker | None:
-        """An idle, live worker of the current data (counted in flight), or None without waiting."""
+        """An idle, live worker of the current data and changes (counted in flight), or None without waiting."""
         with self._cond:
             if self._closed or not self._idle or not self._idle[0].process.is_alive():
                 return None  # the blocking path handles shut-down, waiting and dead workers
+            if self._idle[0].applied < len(self._changes):
+                return None  # it has changes to catch up on: sent from a thread, never from the loop
             self._counts["in_flight"] += 1
             return self._idle.popleft()
 
@@ -286,6 +312,18 @@ class WorkerPool(BaseExecutor):
                 return self._idle.popleft()
             finally:
                 self._waiting -= 1
+
+    def _catch_up(self, worker: _Worker) -> None:
+        """Send ``worker`` the changes it does not hold yet; it applies them before reading the next job.
+
+        Raises:
+            OSError: the pipe is broken (the worker died).
+        """
+        with self._cond:
+            pending = self._changes[worker.applied :]
+        if pending:
+            worker.conn.send(("apply", pending))
+            worker.applied += len(pending)
 
     def _checkin(self, worker: _Worker) -> None:
         if not self._return(worker):
@@ -315,9 +353,9 @@ class WorkerPool(BaseExecutor):
         with self._cond:
             if self._closed or generation != self._generation:
                 return
-            dump = self._dump
+            dump, applied = self._dump, self._base
         try:
-            (worker,) = self._start_generation(dump, generation, count=1)
+            (worker,) = self._start_generation(dump, generation, applied=applied, count=1)
         except StoreError as exc:
             logger.error("cannot restart a query worker: %s", exc)
             with self._cond:
@@ -331,25 +369,28 @@ class WorkerPool(BaseExecutor):
 
     # --- processes --------------------------------------------------------------------------
 
-    def _start_generation(self, dump: Path, generation: int, *, count: int | None = None) -> list[_Worker]:
-        started = [self._spawn(dump, generation) for _ in range(count or self._size)]
+    def _start_generation(self, dump: Path, generation: int, *, applied: int, count: int | None = None) -> list[_Worker]:
+        started = [self._spawn(dump, generation, applied) for _ in range(count or self._size)]
         try:
             for worker in started:
                 self._await_ready(worker)
-        except StoreError:
+                self._catch_up(worker)  # now, not on its first query
+        except (StoreError, OSError) as exc:
             for worker in started:
                 self._stop(worker)
+            if isinstance(exc, OSError):
+                raise StoreError(f"a query worker died while loading: {exc}") from exc
             raise
         return started
 
-    def _spawn(self, dump: Path, generation: int) -> _Worker:
+    def _spawn(self, dump: Path, generation: int, applied: int) -> _Worker:
         parent_end, child_end = self._context.Pipe(duplex=True)
         process = self._context.Process(  # type: ignore[attr-defined]
             target=worker_main, args=(child_end, str(dump)), name="mkg-query-worker", daemon=True
         )
         process.start()
         child_end.close()
-        return _Worker(process, parent_end, generation)
+        return _Worker(process, parent_end, generation, applied)
 
     def _await_ready(self, worker: _Worker) -> None:
         try:

@@ -183,7 +183,8 @@ def worker_main(conn: Connection, dump: str) -> None:
     :class:`QueryJob` received ``("ok", media_type, is_graph, body length)`` followed by the
     body as raw bytes (``send_bytes``: no pickling, and the parent knows its size before
     reading it), ``("error", class name, message)`` for a :class:`MigrationKGError`, or
-    ``("bug", description)``. ``None`` or a closed pipe ends it.
+    ``("bug", description)``. ``("apply", [ops, …])`` (journaled writes, see ``journal.apply_ops``)
+    is applied without an answer. ``None`` or a closed pipe ends it.
     """
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server; it stops us
@@ -200,6 +201,14 @@ def worker_main(conn: Connection, dump: str) -> None:
             return
         if job is None:
             return
+        if isinstance(job, tuple) and job[0] == "apply":  # journaled writes, in order, before the next job
+            try:
+                for ops in job[1]:
+                    store.apply_ops(ops)
+            except StoreError:
+                logger.exception("query worker cannot apply a write; it stops (its replacement replays them all)")
+                return
+            continue
         try:
             result = answer(store, job)
         except MigrationKGError as exc:

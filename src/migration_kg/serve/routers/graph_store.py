@@ -34,6 +34,7 @@ from ..auth import require_writer, store_changed, writable_store
 from ..dependencies import get_settings, query_slot, request_body
 from ..formats import RDF_OFFERS, write_graph
 from ..negotiation import negotiate
+from ..result_cache import NO_STORE
 
 router = APIRouter(tags=["Graph Store protocol"])
 
@@ -94,7 +95,7 @@ def graph_put(request: Request, body: BodyDep, settings: SettingsDep, _slot: Slo
     store = writable_store(request)
     created = store.graph_put(graph, documents, base_iri=graph or settings.base_iri)
     store_changed(request, store)
-    return Response(status_code=201 if created else 204)
+    return Response(status_code=201 if created else 204, headers={"Cache-Control": NO_STORE})
 
 
 @router.post(GRAPH_STORE_PATH, summary="Merge into one graph, or create a new one (needs the update token)")
@@ -120,8 +121,8 @@ def graph_post(request: Request, body: BodyDep, settings: SettingsDep, _slot: Sl
     store_changed(request, store)
     if new_graph:
         assert graph is not None
-        return Response(status_code=201, headers={"Location": graph})
-    return Response(status_code=201 if created else 204)
+        return Response(status_code=201, headers={"Location": graph, "Cache-Control": NO_STORE})
+    return Response(status_code=201 if created else 204, headers={"Cache-Control": NO_STORE})
 
 
 @router.delete(GRAPH_STORE_PATH, summary="Remove one graph (needs the update token)")
@@ -138,7 +139,7 @@ def graph_delete(request: Request, _slot: SlotDep) -> Response:
     if not store.graph_delete(graph):
         raise NotFound(f"no graph <{graph}> in this store")
     store_changed(request, store)
-    return Response(status_code=204)
+    return Response(status_code=204, headers={"Cache-Control": NO_STORE})
 
 
 def _target(request: Request, *, required: bool) -> str | None:

@@ -49,8 +49,10 @@ def readyz(request: Request) -> JSONResponse:
 @router.get("/metrics", summary="Operations metrics (Prometheus text format 0.0.4)")
 def metrics(request: Request) -> Response:
     """Requests by route, method and status; latency histograms; errors by kind; the query
-    executor's timeouts, rejections, worker crashes and restarts, in-flight and waiting queries."""
+    executor's timeouts, rejections, worker crashes and restarts, in-flight and waiting queries;
+    the result cache's hits, misses, 304s, evictions and size."""
     registry: Metrics = request.app.state.metrics
     executor: QueryExecutor | None = request.app.state.executor
-    body = registry.render(executor.stats() if executor is not None else None)
+    cache = getattr(request.app.state, "result_cache", None)
+    body = registry.render(executor.stats() if executor is not None else None, cache.stats() if cache else None)
     return Response(body.encode("utf-8"), headers={"Content-Type": CONTENT_TYPE})

@@ -4,7 +4,8 @@
   parameters, the competency question each answers, and links.
 * ``GET /api/queries/{name}?param=value`` runs one. The values are bound by pyoxigraph
   ``substitutions=`` as typed RDF terms (``queries.ParamKind``), never pasted into the text;
-  results are negotiated as on ``/sparql`` (``Accept`` or ``format=``).
+  results are negotiated as on ``/sparql`` (``Accept`` or ``format=``), and cached by query
+  name, bindings and format as ``/sparql`` answers are (``serve.result_cache``).
 * ``GET /api/queries/{name}.rq`` returns the query text (``application/sparql-query``).
 
 Errors: an unknown query is a 404; an unknown, repeated, missing or ill-typed parameter a
@@ -30,6 +31,7 @@ from ..dependencies import get_executor, get_settings
 from ..executor import QueryExecutor
 from ..formats import HTML, JSON, RDF_OFFERS, RESULT_OFFERS, negotiate_query
 from ..negotiation import Offer, negotiate
+from ..result_cache import ResultCache, cacheable
 from ..worker import QueryAnswer
 
 API_PATH = "/api/queries"
@@ -149,8 +151,18 @@ class NamedQueryEndpoint:
         substitutions = self.query.bindings(params)
         form, fmt = guard.scan(self.query.text).form, request.query_params.get("format")
         results, graph = negotiate_query(request.headers.get("accept"), form, format_override=fmt)  # 406 before it runs
+        cache: ResultCache = request.app.state.result_cache
+        key = None
+        if cacheable(self.query.text):
+            key = cache.key(
+                "named", self.query.name, substitutions=substitutions, base_iri=settings.base_iri,
+                results_type=results.media_type if results else None, graph_type=graph.media_type if graph else None,
+            )  # fmt: skip
+        cached = cache.lookup(request, key, max_age=settings.result_cache_max_age_s)
+        if cached is not None:
+            return cached
         answer = execute(executor, settings, self.query.text, substitutions, results=results, graph=graph)
-        return Response(answer.body, media_type=answer.content_type, headers={"Vary": "Accept"})
+        return cache.respond(key, answer, max_age=settings.result_cache_max_age_s)
 
 
 def list_queries(request: Request) -> Response:

@@ -15,7 +15,8 @@ sees it. The handlers are ``async``: a query of up to ``_INLINE_CHARS`` characte
 (``guard``'s scans are cached) and handed to a worker from the event loop, whose answer is
 awaited there too (``executor.execute_async``), which saves a thread-pool hop per request.
 Longer texts, updates and the service description run in the thread pool, so nothing slow
-ever runs on the event loop.
+ever runs on the event loop. Answers go through the result cache (``serve.result_cache``):
+a repeated query is answered from memory, with an ``ETag`` that ``If-None-Match`` can revalidate.
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ from ...errors import URITooLong
 from ...settings import Settings
 from ...store import GraphStore
 from .. import guard, protocol
+from ..cache_front import raw_accept
 from ..dependencies import executor_of, get_settings, get_store, request_body
 from ..formats import HTML, RDF_OFFERS, negotiate_query, write_graph
 from ..methods import allow_header
 from ..negotiation import Offer, negotiate
+from ..result_cache import CacheKey, ResultCache, cacheable
 from ..service_description import describe_service, service_page
-from ..worker import QueryAnswer
 from . import update
 
 router = APIRouter(tags=["SPARQL protocol"])
@@ -66,7 +68,9 @@ async def sparql_get(request: Request, store: StoreDep, settings: SettingsDep) -
         raise URITooLong(f"the query string is over the limit of {limit} bytes; send the query with POST")
     if size > _INLINE_CHARS:
         return await run_in_threadpool(_get, request, store, settings)
-    return await _dispatch(request, protocol.from_get(request.query_params.multi_items()), store, settings)
+    alias = (request.scope.get("query_string", b""), raw_accept(request.scope))  # for ``serve.cache_front``
+    operation = protocol.from_get(request.query_params.multi_items())
+    return await _dispatch(request, operation, store, settings, alias=alias)
 
 
 @router.options(SPARQL_PATH, summary="The methods /sparql answers to", status_code=204)
@@ -103,15 +107,21 @@ def _post_operation(request: Request, body: bytes) -> protocol.ProtocolRequest:
 
 
 async def _dispatch(
-    request: Request, operation: protocol.ProtocolRequest, store: GraphStore, settings: Settings
+    request: Request, operation: protocol.ProtocolRequest, store: GraphStore, settings: Settings,
+    *, alias: tuple[bytes, bytes] | None = None,
 ) -> Response:
     """A short query runs from the event loop; anything else goes to the thread pool (:func:`_dispatch_sync`)."""
     if operation.operation is not protocol.Operation.QUERY or len(operation.text) > _INLINE_CHARS:
         return await run_in_threadpool(_dispatch_sync, request, operation, store, settings)
     guard.check_nesting(operation.text, limit=settings.max_query_nesting)
     executor = executor_of(request)
-    answer = await executor.execute_async(operation.text, **_query_arguments(request, operation, settings))
-    return _answer_response(answer)
+    arguments = _query_arguments(request, operation, settings)
+    cache, key = _cache_key(request, operation, arguments)
+    cached = cache.lookup(request, key, max_age=settings.result_cache_max_age_s, alias=alias)
+    if cached is not None:
+        return cached
+    answer = await executor.execute_async(operation.text, **arguments)
+    return cache.respond(key, answer, max_age=settings.result_cache_max_age_s, alias=alias)
 
 
 def _dispatch_sync(
@@ -123,7 +133,23 @@ def _dispatch_sync(
     if operation.operation is protocol.Operation.UPDATE:
         return _update(request, operation, settings)
     executor = executor_of(request)
-    return _answer_response(executor.execute(operation.text, **_query_arguments(request, operation, settings)))
+    arguments = _query_arguments(request, operation, settings)
+    cache, key = _cache_key(request, operation, arguments)
+    cached = cache.lookup(request, key, max_age=settings.result_cache_max_age_s)
+    if cached is not None:
+        return cached
+    answer = executor.execute(operation.text, **arguments)
+    return cache.respond(key, answer, max_age=settings.result_cache_max_age_s)
+
+
+def _cache_key(
+    request: Request, operation: protocol.ProtocolRequest, arguments: dict[str, Any]
+) -> tuple[ResultCache, CacheKey | None]:
+    """The result cache and the key of this query's answer (None: the answer may change without a write)."""
+    cache: ResultCache = request.app.state.result_cache
+    if not cacheable(operation.text):
+        return cache, None
+    return cache, cache.key("sparql", operation.text, **arguments)
 
 
 def _query_arguments(request: Request, operation: protocol.ProtocolRequest, settings: Settings) -> dict[str, Any]:
@@ -146,10 +172,6 @@ def _query_arguments(request: Request, operation: protocol.ProtocolRequest, sett
         "default_graph_as_union": not shape.has_dataset_clause,
         "base_iri": settings.base_iri,
     }
-
-
-def _answer_response(answer: QueryAnswer) -> Response:
-    return Response(answer.body, media_type=answer.content_type, headers={"Vary": "Accept"})
 
 
 def _update(request: Request, operation: protocol.ProtocolRequest, settings: Settings) -> Response:

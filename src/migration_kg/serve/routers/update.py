@@ -20,6 +20,7 @@ from ...settings import Settings
 from .. import guard, protocol
 from ..auth import require_writer, store_changed, writable_store
 from ..dependencies import get_settings, query_slot, request_body
+from ..result_cache import NO_STORE
 from ..using import with_using
 
 router = APIRouter(tags=["SPARQL update"])
@@ -65,4 +66,4 @@ def run_update(request: Request, operation: protocol.ProtocolRequest, settings: 
     store = writable_store(request)
     store.update(text, base_iri=settings.base_iri)
     store_changed(request, store)
-    return Response(status_code=204)
+    return Response(status_code=204, headers={"Cache-Control": NO_STORE})
