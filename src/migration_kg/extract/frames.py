@@ -260,7 +260,8 @@ def load_frames(linguistic_dir: Path) -> Frames:
         raise RuleError(f"cannot read the frames: {exc}", source=str(path), line=mark.line + 1 if mark else None) from exc
     lines = _lines(text, "frames")
     frames = [_frame(raw, path, lines[i] if i < len(lines) else 0) for i, raw in enumerate(data.get("frames") or [])]
-    generic = _frame(data["generic"], path, 0, generic=True) if data.get("generic") else None
+    generic = _frame(data["generic"], path, 0, generic=True) \
+        if data.get("generic") and data["generic"].get("enabled", True) is not False else None
     modality = {kind: {k: frozenset(str(x).lower() for x in v) for k, v in (cues or {}).items()}
                 for kind, cues in (data.get("modality") or {}).items()}
     quantities = None

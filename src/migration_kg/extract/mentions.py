@@ -423,7 +423,8 @@ class _Finder:
                     modifiers.add("migrant")  # "Venezuelan migrants", "Haitian nationals": a demonym makes a group
                 if pc.cls in ("Topic", "StakeholderGroup"):
                     ok = low in pc.bare or (
-                        (modifiers & pc.modifiers) if (head in pc.strict or pc.cls == "StakeholderGroup") else
+                        (modifiers & pc.modifiers) if (head in pc.strict or root.lemma_.lower() in pc.strict
+                                                       or pc.cls == "StakeholderGroup") else
                         bool(modifiers) or end > root.i + 1) or bool(namers)
                     if not ok:
                         continue

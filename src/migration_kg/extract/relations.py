@@ -406,6 +406,10 @@ class Engine:
             if read is None:
                 continue
             value, unit, counted, approximate = read
+            after = ent.doc[ent.end] if ent.end < len(ent.doc) else None
+            if after is not None and (after.text.startswith("<") or after.ent_type_ == "DATE"
+                                      or after.lower_ in ("st", "nd", "rd", "th")):
+                continue  # "its 140<sup>th</sup> session", "26 May 2021": an ordinal or a date, no count
             if ent.label_ == "CARDINAL" and counted.i < ent.start and counted.i == ent.root.head.i:
                 continue  # "objectives 9 and 10", "paragraph 23", "session 2": a number after its noun names, not counts
             if any(c.dep_ in ("relcl", "acl") for c in counted.children) and counted.i != ent.root.i:
@@ -724,8 +728,8 @@ def mention_facts(parsed: Parsed, mentions: list[Mention], ctx: Context) -> Iter
         iri = URIRef(entity.iri)
         triples: list[tuple[Node, Node, Node]] = [(iri, RDF.type, MKG[entity.types[0]]),
                                                   (iri, RDFS.label, Literal(entity.label))]
-        if name != entity.label:
-            triples.append((iri, SKOS.altLabel, Literal(name)))
+        if name != entity.label and (" " in name or not name.islower()):
+            triples.append((iri, SKOS.altLabel, Literal(name)))  # "report", "process": a bare word is no name
         triples += [(iri, MKG.acronym, Literal(a)) for a in entity.acronyms]
         if m.named_after is not None:  # "GFMD website", "IMRF roundtables": part of what it is named after
             triples.append((iri, MKG.partOf, URIRef(m.named_after.iri)))
