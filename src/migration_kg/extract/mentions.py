@@ -317,6 +317,10 @@ class _Finder:
             if not (len(words) == 1 and _ACRONYM.match(words[0]) and words[0].isupper()) and sum(
                     1 for t in tokens if t.is_title or t.is_upper) < 2:
                 return  # a single capitalised word is too often no organisation ("Champions")
+            before = self.doc[span.start - 1] if span.start > 0 else None
+            if not any(t.is_upper and len(t) > 1 for t in tokens) and (before is None or before.lower_ != "the") \
+                    or any(t.text in (",", "&") for t in span):
+                return  # "African Migrations", "Relief, Rehabilitation and Development", "Jørgen & Cathrine Talleraas"
         if head is None and label in ("EVENT", "LAW"):
             return
         if not any(t.is_title or t.is_upper or t.like_num for t in tokens):
@@ -388,7 +392,10 @@ class _Finder:
             mods = [t for t in chunk if t.i < root.i and t.pos_ not in _DETERMINERS and t.pos_ != "ADV" and t.lower_ not in (
                 "such", "other", "all", "many", "several", "these", "those", "this", "that", "more", "new", "key",
                 "various", "further", "own", "certain", "same", "main", "relevant", "concerned", "respective",
-                "different", "better", "greater", "stronger", "improved", "eg", "e.g.", "ie", "i.e.", "etc")]
+                "different", "better", "greater", "stronger", "improved", "eg", "e.g.", "ie", "i.e.", "etc",
+                "upcoming", "persistent", "rising", "growing", "increasing", "enhanced", "concrete", "important",
+                "effective", "specific", "possible", "current", "recent", "ongoing", "likely", "closer", "innovative",
+                "collective", "diversified", "differentiated", "significant", "major", "broad", "wider", "strong")]
             if not mods and self.main_event is not None and root.lower_ in self.lexicon.event_collectives:
                 self.claim(chunk.start, chunk.end, self.main_event, "anaphor")  # "participants", "the discussion"
                 continue
@@ -437,8 +444,9 @@ class _Finder:
                     cls = self.head_class([root.text]) or pc.cls  # "Nepal's ministry" is a government agency
                     self._claim_named(first, end, self.mint(cls, self.doc[name_start:end].text), namers)
                 else:
-                    if first == root.i and end == root.i + 1 and not root.is_upper and chunk[0].lower_ != "the" and (
-                            chunk[0].pos_ != "DET" or pc.cls not in _BARE_WITH_ARTICLE):
+                    if first == root.i and end == root.i + 1 and not root.is_upper and (
+                            root.tag_ in ("NNS", "NNPS") or chunk[0].lower_ != "the" and (
+                                chunk[0].pos_ != "DET" or pc.cls not in _BARE_WITH_ARTICLE)):
                         break  # "a platform", "groups", "in order to": a bare common noun names nothing of its own
                         # ("the session", "the fund", "a non-paper" refer to one: the frames read who chaired,
                         # set up or wrote it)
@@ -465,8 +473,11 @@ class _Finder:
                 objs = [c for c in child.children if c.dep_ == "pobj"]
                 if objs:
                     last = max(t.i for t in objs[0].subtree if t.dep_ not in ("relcl", "acl", "punct", "cc", "conj"))
-                    if last - root.i <= 8 and not any(t.pos_ == "VERB" for t in self.doc[root.i + 1 : last + 1]):
-                        return last + 1
+                    words = self.doc[root.i + 1 : last + 1]
+                    if last - root.i <= 8 and not any(t.pos_ == "VERB" for t in words) and \
+                            self.doc[last].pos_ in ("NOUN", "PROPN") and \
+                            sum(t.text == "(" for t in words) == sum(t.text == ")" for t in words):
+                        return last + 1  # not "drivers (2", not "member states and other concerned"
         return None
 
     def _of_extension(self, root: Token, pc: PhraseClass) -> int | None:

@@ -407,9 +407,16 @@ class Engine:
                 continue
             value, unit, counted, approximate = read
             after = ent.doc[ent.end] if ent.end < len(ent.doc) else None
+            _, raw_end = self.parsed.span_offsets(ent.start_char, ent.end_char)
+            raw_after = self.ctx.document.text[raw_end : raw_end + 6].lower()
             if after is not None and (after.text.startswith("<") or after.ent_type_ == "DATE"
-                                      or after.lower_ in ("st", "nd", "rd", "th")):
+                                      or after.lower_ in ("st", "nd", "rd", "th")) or raw_after.startswith(
+                    ("<sup", "st ", "nd ", "rd ", "th ")):
                 continue  # "its 140<sup>th</sup> session", "26 May 2021": an ordinal or a date, no count
+            line_start = self.ctx.document.text.rfind("\n", 0, raw_end - len(ent.text)) + 1
+            if not self.ctx.document.text[line_start : raw_end - len(ent.text)].strip() and after is not None \
+                    and after.is_title and ent.label_ == "CARDINAL":
+                continue  # "10 The World Bank": a footnote's number at the start of its line
             if ent.label_ == "CARDINAL" and counted.i < ent.start and counted.i == ent.root.head.i:
                 continue  # "objectives 9 and 10", "paragraph 23", "session 2": a number after its noun names, not counts
             if any(c.dep_ in ("relcl", "acl") for c in counted.children) and counted.i != ent.root.i:
