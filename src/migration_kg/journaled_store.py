@@ -69,6 +69,7 @@ class JournaledStore:
         self.read_only = frozenset(read_only_graphs)
         self.listener = listener
         self._lock = threading.Lock()  # one write at a time, in journal order
+        self._successor: JournaledStore | None = None
         self._quads = store.quads_count()  # counted once (it walks the store), then kept by each write
 
     @classmethod
@@ -85,10 +86,26 @@ class JournaledStore:
         for change in changes:
             store.apply_ops(change.ops)
         journaled = cls(store, journal, read_only_graphs=read_only_graphs)
-        clashes = {g for c in changes for g in _graphs_of(c.ops)} & journaled.read_only
-        if clashes:
-            logger.warning("journaled writes into graphs the build now holds: %s", ", ".join(_names(clashes)))
+        warn_on_clashes(changes, journaled.read_only)
         return journaled, changes
+
+    def changes(self) -> list[Change]:
+        """Every change in the journal so far, read while no write runs."""
+        with self._lock:
+            return self.journal.replay()
+
+    def hand_over(self, successor_from: Callable[[list[Change]], JournaledStore]) -> JournaledStore:
+        """Serve another build from now on: ``successor_from`` is called with every change in the
+        journal while no write can start here, and returns the store of the new build; every later
+        write, even one that reached this store first, goes to that store.
+
+        Returns:
+            The store ``successor_from`` returned.
+        """
+        with self._lock:
+            successor = successor_from(self.journal.replay())
+            self._successor = successor
+            return successor
 
     # --- reads: the build plus the writes ------------------------------------------------------
 
@@ -109,7 +126,7 @@ class JournaledStore:
 
     def quads_count(self) -> int:
         """Quads of the build and of the writes (kept up to date by each write, not counted again)."""
-        return self._quads
+        return self._successor.quads_count() if self._successor is not None else self._quads
 
     def named_graphs(self) -> list[str]:
         """See :meth:`OxigraphStore.named_graphs`."""
@@ -140,6 +157,8 @@ class JournaledStore:
         self._check_writable(targets)
         every = ANY_GRAPH in targets  # allowed only with no build graphs to protect: any graph may change
         with self._lock:
+            if self._successor is not None:
+                return self._successor.update(sparql, base_iri=base_iri)  # its lock is taken in turn, never ours
             if every:
                 targets = [None, *self.inner.named_graphs()]
             before = {g: self._snapshot(g) for g in targets}
@@ -160,6 +179,8 @@ class JournaledStore:
         self._check_writable([graph])
         quads = parse_documents(documents, base_iri, graph_name(graph))
         with self._lock:
+            if self._successor is not None:
+                return self._successor.graph_put(graph, documents, base_iri=base_iri)
             created = not self.inner.graph_exists(graph)
             before = self._snapshot(graph)
             ops: list[Op] = [("create", graph), ("clear", graph), ("add", nquads(quads))]
@@ -177,6 +198,8 @@ class JournaledStore:
         self._check_writable([graph])
         quads = parse_documents(documents, base_iri, graph_name(graph))
         with self._lock:
+            if self._successor is not None:
+                return self._successor.graph_post(graph, documents, base_iri=base_iri)
             created = not self.inner.graph_exists(graph)
             before = self._snapshot(graph) if quads else None  # an empty merge only creates the graph
             ops: list[Op] = [("create", graph), ("add", nquads(quads))]
@@ -194,6 +217,8 @@ class JournaledStore:
         """
         self._check_writable([graph])
         with self._lock:
+            if self._successor is not None:
+                return self._successor.graph_delete(graph)
             if not self.inner.graph_exists(graph):
                 return False
             before = self._snapshot(graph)
@@ -234,6 +259,13 @@ class JournaledStore:
             raise
         if self.listener is not None:
             self.listener(change)
+
+
+def warn_on_clashes(changes: Sequence[Change], read_only: Collection[Target]) -> None:
+    """Log a warning if journaled ``changes`` wrote into graphs that a build now holds (``read_only``)."""
+    clashes = {g for c in changes for g in _graphs_of(c.ops)} & set(read_only)
+    if clashes:
+        logger.warning("journaled writes into graphs the build now holds: %s", ", ".join(_names(clashes)))
 
 
 def update_targets(sparql: str, *, base_iri: str | None = None) -> list[Target]:

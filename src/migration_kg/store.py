@@ -596,6 +596,34 @@ def read_manifest(build_dir: Path) -> dict[str, Any]:
     return manifest
 
 
+def verify_build(build_dir: Path) -> dict[str, Any]:
+    """Check that ``build_dir`` is a finished, intact build: a readable manifest naming a dump
+    that exists and whose sha256 is the manifest's. Reads the whole dump once.
+
+    Returns:
+        The manifest.
+
+    Raises:
+        StoreError: the manifest is missing or unreadable, names no dump, or the dump is
+            missing or differs from the manifest (the message names the file).
+    """
+    manifest = read_manifest(build_dir)
+    entry = manifest.get("dump")
+    if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
+        raise StoreError("the build manifest names no dump and its sha256", source=str(Path(build_dir) / MANIFEST_NAME))
+    dump = Path(build_dir) / str(entry.get("file", DUMP_NAME))
+    try:
+        digest = sha256_file(dump)
+    except OSError as exc:
+        raise StoreError(f"cannot read the build's dump: {exc}", source=str(dump)) from exc
+    if digest != entry["sha256"]:
+        raise StoreError(
+            f"the dump's sha256 is {digest}, the manifest says {entry['sha256']}: the build is damaged or unfinished",
+            source=str(dump),
+        )
+    return manifest
+
+
 def swap_in(build_dir: Path, data_dir: Path) -> Path | None:
     """Atomically point ``data_dir/current`` at ``build_dir``.
 
@@ -648,6 +676,6 @@ def _where(path: Path | None) -> str:
 __all__ = [
     "GraphStore", "OxigraphStore", "QueryDataset", "QueryResult", "RdfDocument", "WritableGraphStore", "build_store",
     "current_build", "graph_name", "parse_documents", "read_manifest", "rewrite_base", "sha256_file", "swap_in",
-    "to_oxigraph_quad", "to_oxigraph_term",
+    "to_oxigraph_quad", "to_oxigraph_term", "verify_build",
 ]
 # fmt: on
