@@ -284,10 +284,10 @@ def test_a_write_reaches_every_worker_as_a_change_not_a_reload(tmp_path: Path) -
     ask_new = f"ASK {{ GRAPH <{EX}notes> {{ <{EX}new> <{EX}p> 'added' }} }}"
     with serve(app) as url:
         assert httpx.get(url + "/sparql", params={"query": ask_new}).json()["boolean"] is False
-        generation = app.state.executor._generation
+        generation = app.state.executor.current._generation
         app.state.store.update(f"INSERT DATA {{ GRAPH <{EX}notes> {{ <{EX}new> <{EX}p> 'added' }} }}")  # what a write does
         for _ in range(4):  # every worker, not just one, has the new data
             assert httpx.get(url + "/sparql", params={"query": ask_new}).json()["boolean"] is True
         app.state.on_store_changed()  # the hook has nothing left to do for a build's store
-        assert app.state.executor._generation == generation, "the workers were reloaded"
+        assert app.state.executor.current._generation == generation, "the workers were reloaded"
         assert httpx.get(url + "/readyz").json()["workers"]["ready"] == 2

@@ -79,6 +79,13 @@ class StoreError(MigrationKGError):
     http_status = 503
 
 
+class BuildRefused(StoreError):
+    """A new build was not served (its manifest or dump is missing or damaged, or its workers
+    could not load it); the build served before still is. Answered 409 to ``POST /admin/reload``."""
+
+    http_status = 409
+
+
 class QueryError(MigrationKGError):
     """A query or request the client sent is wrong (syntax, parameters, media type)."""
 

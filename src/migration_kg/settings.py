@@ -54,6 +54,9 @@ class Settings(BaseSettings):
         64 * 2**20, ge=0, description="Memory for cached read answers, least recently used out first (0: no cache)."
     )
     result_cache_max_age_s: int = Field(60, ge=0, description="Cache-Control max-age of a cacheable read answer.")
+    reload_poll_s: float = Field(
+        1.0, ge=0, description="How often serve looks for a new data/current (0: only on SIGHUP or POST /admin/reload)."
+    )
     cors_allow_origins: list[str] = Field(default_factory=lambda: ["*"])
 
     reasoner: bool = Field(True, description="Run HermiT during build (needs Java).")

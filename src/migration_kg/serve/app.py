@@ -6,8 +6,10 @@ the environment (``MKG_*``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
+import signal
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,19 +21,18 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import StoreError
-from ..journal import Change, journal_path
 from ..journaled_store import JournaledStore
 from ..settings import Settings, get_settings
-from ..store import DUMP_NAME, GraphStore, OxigraphStore, current_build, read_manifest
+from ..store import CURRENT_LINK, GraphStore
 from .cache_front import CacheFront
 from .dependencies import request_head_limits
 from .errors import install_error_handlers
 from .executor import InProcessExecutor, Limits, QueryExecutor
 from .http_protocol import HttpToolsProtocol414
 from .metrics import Metrics, MetricsMiddleware
-from .pool import WorkerPool
+from .reload import Reloader
 from .result_cache import ResultCache
-from .routers import dumps, explore, graph_store, health, linked_data, named_queries, sparql, update
+from .routers import admin, dumps, explore, graph_store, health, linked_data, named_queries, sparql, update
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
         ``settings.query_workers`` query worker processes on the same dump and journal (queries
         run there, under a deadline; each write reaches them as a change, not a reload); an
         injected ``store`` is queried in-process instead.
+        A new ``data/current`` (seen every ``settings.reload_poll_s``, on SIGHUP or on
+        ``POST /admin/reload``) is served without refusing a query (``serve.reload``).
         Without a build the app still starts, answers 503 and ``/readyz`` says why.
         ``app.state.on_store_changed()`` must be called after every write to
         ``app.state.store``: the workers then reload the data (it blocks until they have).
@@ -71,6 +74,8 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
     app.state.store = store
     app.state.injected_store = store is not None
     app.state.build = None
+    app.state.build_id = None
+    app.state.reloader = None
     app.state.quads = None
     app.state.not_ready_reason = "starting"
     app.state.query_slots = threading.BoundedSemaphore(settings.max_concurrent_queries)
@@ -93,6 +98,7 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(sparql.router)
     app.include_router(update.router)
+    app.include_router(admin.router)
     app.include_router(graph_store.router)
     named_queries.install(app, settings)
     app.include_router(dumps.router)
@@ -121,14 +127,21 @@ def app_from_env() -> FastAPI:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    reloader: Reloader | None = None
     if app.state.store is None:
-        await run_in_threadpool(_load_current, app, settings)
+        reloader = app.state.reloader = Reloader(app, settings)
+        await run_in_threadpool(_load_first, app, reloader)
+        reloader.start()
+        _on_sighup(reloader)
     else:
         app.state.quads = await run_in_threadpool(app.state.store.quads_count)
         app.state.executor = InProcessExecutor(app.state.store, Limits.from_settings(settings))
     try:
         yield
     finally:
+        if reloader is not None:
+            _on_sighup(None)
+            await run_in_threadpool(reloader.close)
         executor: QueryExecutor | None = app.state.executor
         app.state.executor = None
         if executor is not None:
@@ -150,39 +163,23 @@ def _store_changed(app: FastAPI) -> None:
     app.state.result_cache.invalidate()
 
 
-def _change_journaled(pool: WorkerPool, cache: ResultCache, change: Change) -> None:
-    """A write to the build's store is on disk: the workers take it before their next query, the cache empties."""
-    pool.apply(change)
-    cache.invalidate()
-
-
-def _load_current(app: FastAPI, settings: Settings) -> None:
-    build = current_build(settings.data_dir)
-    if build is None:
-        app.state.not_ready_reason = f"no build at {settings.data_dir / 'current'}"
-        logger.warning("not serving any graph: %s", app.state.not_ready_reason)
-        return
-    pool: WorkerPool | None = None
+def _load_first(app: FastAPI, reloader: Reloader) -> None:
     try:
-        # the build's graphs are read-only; writes live in the journal beside the builds, replayed on top
-        read_only = [graph or None for graph in read_manifest(build).get("triples_per_graph", {})]
-        store, changes = JournaledStore.open(
-            OxigraphStore.load_nquads(build / DUMP_NAME), journal_path(settings.data_dir), read_only_graphs=read_only
-        )
-        pool = WorkerPool(
-            build / DUMP_NAME, workers=settings.query_workers, limits=Limits.from_settings(settings), changes=changes
-        )
-        pool.start()
+        if reloader.reload().build is None:
+            app.state.not_ready_reason = f"no build at {app.state.settings.data_dir / CURRENT_LINK}"
+            logger.warning("not serving any graph: %s (it is served once there is)", app.state.not_ready_reason)
     except StoreError as exc:
-        if pool is not None:
-            pool.close()
-        app.state.not_ready_reason = str(exc)
         logger.error("cannot load the current build: %s", exc)
-        return
-    store.listener = partial(_change_journaled, pool, app.state.result_cache)
-    app.state.build, app.state.quads, app.state.store = build, store.quads_count(), store
-    # the journal's position is part of the data version: no tag of an earlier process matches after a write
-    app.state.result_cache.invalidate(f"{build.name}.j{store.journal.seq}")
-    app.state.executor = pool
-    logger.info("serving build %s (%d quads, %d journaled writes, %d query workers)",
-                build.name, app.state.quads, len(changes), settings.query_workers)
+
+
+def _on_sighup(reloader: Reloader | None) -> None:
+    """SIGHUP makes ``reloader`` look at ``data/current`` now (None: the handler is removed).
+    Only the main thread's loop can take signals: a server run in another thread (tests) cannot."""
+    try:
+        loop = asyncio.get_running_loop()
+        if reloader is None:
+            loop.remove_signal_handler(signal.SIGHUP)
+        else:
+            loop.add_signal_handler(signal.SIGHUP, reloader.wake)
+    except (RuntimeError, ValueError, NotImplementedError, AttributeError):
+        logger.debug("SIGHUP cannot reach this server: it runs outside the main thread")

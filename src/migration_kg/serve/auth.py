@@ -1,4 +1,4 @@
-"""Who may write: the update token (``Settings.update_token``, ``MKG_UPDATE_TOKEN``).
+"""Who may write, and call the admin API: the update token (``Settings.update_token``, ``MKG_UPDATE_TOKEN``).
 
 Writes (SPARQL Update, Graph Store PUT/POST/DELETE) are off unless a token is set. With a
 token, a write must carry ``Authorization: Bearer <token>``; the token is compared in
@@ -25,6 +25,7 @@ DISABLED = (
     "SPARQL Update and Graph Store writes are disabled: this endpoint is read-only "
     "(the operator enables them by setting MKG_UPDATE_TOKEN)"
 )
+ADMIN_DISABLED = "the admin API is off: the operator enables it by setting MKG_UPDATE_TOKEN (send SIGHUP instead)"
 
 
 def require_writer(request: Request) -> None:
@@ -34,17 +35,34 @@ def require_writer(request: Request) -> None:
         Forbidden: updates are off, or the token is wrong (403).
         Unauthorized: no ``Authorization: Bearer …`` header (401).
     """
+    require_token(request, disabled=DISABLED, action="a write")
+
+
+def require_operator(request: Request) -> None:
+    """Let an operator's request (``/admin/…``) through only if it carries the update token.
+
+    Raises:
+        Forbidden: no update token is set, or the token is wrong (403).
+        Unauthorized: no ``Authorization: Bearer …`` header (401).
+    """
+    require_token(request, disabled=ADMIN_DISABLED, action="this request")
+
+
+def require_token(request: Request, *, disabled: str, action: str) -> None:
+    """The check behind :func:`require_writer` and :func:`require_operator`: ``disabled`` is the
+    403 message when no token is set, ``action`` names what needs the token in the 401 message."""
     settings: Settings = request.app.state.settings
     if settings.update_token is None:
-        raise Forbidden(DISABLED)
+        raise Forbidden(disabled)
     scheme, _, token = (request.headers.get("authorization") or "").strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("a write needs the header 'Authorization: Bearer <update token>'")
+        raise Unauthorized(f"{action} needs the header 'Authorization: Bearer <update token>'")
     # digests of equal length, so not even the token's length shows in the timing
     given = hashlib.sha256(token.strip().encode("utf-8")).digest()
     expected = hashlib.sha256(settings.update_token.get_secret_value().encode("utf-8")).digest()
     if not hmac.compare_digest(given, expected):
-        logger.warning("refused a write with a wrong token from %s", request.client.host if request.client else "?")
+        logger.warning("refused %s with a wrong token from %s", request.url.path,
+                       request.client.host if request.client else "?")
         raise Forbidden("the bearer token is not the update token")
 
 

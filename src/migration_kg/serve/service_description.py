@@ -10,7 +10,7 @@ from html import escape
 
 import pyoxigraph as ox
 
-from ..namespaces import RDF, SD
+from ..namespaces import OWL, RDF, SD
 from .formats import RDF_OFFERS, RESULT_OFFERS
 
 
@@ -33,7 +33,8 @@ _RESULT_FORMAT_IRIS = {
 
 
 def describe_service(
-    endpoint: str, named_graphs: Sequence[str], *, update: bool = False, federated: bool = False
+    endpoint: str, named_graphs: Sequence[str], *, update: bool = False, federated: bool = False,
+    build: str | None = None,
 ) -> list[ox.Triple]:
     """The service description of the endpoint at ``endpoint`` serving ``named_graphs``.
 
@@ -42,6 +43,7 @@ def describe_service(
         named_graphs: IRIs of the named graphs in the default dataset.
         update: SPARQL Update is served (with a token): adds ``sd:SPARQL11Update``.
         federated: SERVICE may call allow-listed endpoints: adds ``sd:BasicFederatedQuery``.
+        build: the id of the build served, as ``owl:versionInfo`` of the dataset (as in VoID).
 
     Returns:
         The triples: one ``sd:Service`` with endpoint, language, result formats,
@@ -63,6 +65,8 @@ def describe_service(
         ox.Triple(dataset, _sd("defaultGraph"), default_graph),
         ox.Triple(default_graph, a, _sd("Graph")),
     ]
+    if build is not None:
+        triples.append(ox.Triple(dataset, ox.NamedNode(str(OWL.versionInfo)), ox.Literal(build)))
     if update:
         triples.append(ox.Triple(service, _sd("supportedLanguage"), _sd("SPARQL11Update")))
     if federated:
@@ -81,21 +85,23 @@ def describe_service(
     return triples
 
 
-def service_page(endpoint: str, named_graphs: Sequence[str], *, update: bool = False) -> str:
+def service_page(endpoint: str, named_graphs: Sequence[str], *, update: bool = False, build: str | None = None) -> str:
     """A small HTML page for browsers: what the endpoint is, a query form, the graphs.
 
     ``update``: SPARQL Update is served (with a token), so the page does not call the endpoint read-only.
+    ``build``: the id of the build served.
     """
     graphs = "\n".join(f"<li><code>{escape(g)}</code></li>" for g in named_graphs)
     url = escape(endpoint, quote=True)
     kind = "an update-enabled (with a token)" if update else "a read-only"
+    version = f" It serves build <code>{escape(build)}</code>." if build else ""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"><title>SPARQL endpoint — migration governance knowledge graph</title></head>
 <body>
 <h1>SPARQL endpoint</h1>
 <p>This is {kind} <a href="https://www.w3.org/TR/sparql11-protocol/">SPARQL 1.1 Protocol</a>
-endpoint at <code>{url}</code>. The default graph is the union of the named graphs below.
+endpoint at <code>{url}</code>.{version} The default graph is the union of the named graphs below.
 Ask for <code>text/turtle</code> to get the service description as RDF.</p>
 <form method="get" action="{url}">
 <textarea name="query" rows="12" cols="80">SELECT * WHERE {{ ?s ?p ?o }} LIMIT 10</textarea><br>

@@ -35,11 +35,10 @@ def readyz(request: Request) -> JSONResponse:
         if stats.mode == "processes" and stats.workers_ready == 0:
             reason = "no query worker is ready (they are being restarted)"
             return JSONResponse({"status": "not ready", "reason": reason, "workers": workers}, status_code=503)
-    build = state.build
     return JSONResponse(
         {
             "status": "ready",
-            "build": build.name if build is not None else None,
+            "build": state.build_id,  # the manifest's id of the build served now (None: an injected store)
             "quads": state.quads,
             "workers": workers,
         }

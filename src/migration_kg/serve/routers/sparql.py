@@ -192,10 +192,12 @@ def _service_description(
     )
     endpoint = endpoint_url(request, settings)
     graphs = store.named_graphs()
+    build: str | None = request.app.state.build_id
     if offer is HTML:
-        return _response(service_page(endpoint, graphs, update=settings.update_enabled).encode("utf-8"), offer)
+        page = service_page(endpoint, graphs, update=settings.update_enabled, build=build)
+        return _response(page.encode("utf-8"), offer)
     triples = describe_service(
-        endpoint, graphs, update=settings.update_enabled, federated=bool(settings.service_allowlist)
+        endpoint, graphs, update=settings.update_enabled, federated=bool(settings.service_allowlist), build=build
     )
     return _response(write_graph(triples, offer), offer)
 
