@@ -300,6 +300,11 @@ class _Finder:
 
         words = [t.text for t in tokens]
         head = self.head_class(words)
+        if re.fullmatch(r"(?:[IVXL]{1,5}|\d{1,2})\.?", words[0]) and len(words) > 1 and label != "PERSON":
+            return  # "I. Introduction", "3. The second dialogue": a numbered heading, not a name
+        low = " ".join(w.lower() for w in words)
+        if head is not None and (low in self.lexicon.heads or low.rstrip("s") in self.lexicon.heads):
+            return  # "Working Group", "Secretariat": a head word alone names no one thing across documents
         if tokens[0].i >= 2 and self.doc[tokens[0].i - 1].lower_ == "of" and \
                 self.doc[tokens[0].i - 2].lower_ in self.lexicon.titles and head is None:
             return  # "Secretary of Foreign Affairs": the name of a post, not of an organisation
@@ -406,6 +411,7 @@ class _Finder:
             # "GFMD website", "IMRF roundtables", "first GFMD dialogue", "19 October briefing": the name starts
             # with the modifiers that are names, dates or ordinals themselves
             name_start = next((t.i for t in chunk if t.pos_ not in ("DET", "PUNCT") and t.dep_ not in ("poss", "case")
+                               and not (t.pos_ == "NUM" and t.ent_type_ != "DATE")  # "81 GFMD Member States"
                                or self.owner[t.i] is not None), root.i)
             namers = [m for m in {id(x): x for x in (self.owner[t.i] for t in self.doc[name_start:root.i])
                                   if x is not None}.values() if m.source != "anaphor"]
@@ -462,8 +468,11 @@ class _Finder:
         mention = self.claim(first, end, entity, "phrase")
         if mention is not None:
             wholes = PROCESS_TYPES | ORG_TYPES | BODY_TYPES | EVENT_TYPES | INSTRUMENT_TYPES
+            # "IMRF roundtables" are part of the IMRF; "the IMRF process" and "the Summit meeting" are the
+            # thing they are named after, no part of it
             mention.named_after = next((m.entity for m in namers if m.entity.key != entity.key
-                                        and set(m.entity.types) & wholes), None)
+                                        and set(m.entity.types) & wholes
+                                        and kind_of(m.entity.types[0]) != kind_of(entity.types[0])), None)
 
     def _name_extension(self, root: Token, pc: PhraseClass) -> int | None:
         """The end of "the briefing on the IMRF roadmap", "guidance on national implementation plans": a
