@@ -282,6 +282,8 @@ class _Finder:
         if any(t.text == "(" for t in span):  # "Intergovernmental Authority on Development (IGAD)": the name ends
             span = self.doc[span.start : next(t.i for t in span if t.text == "(")]
         tokens = [t for t in span if not (t.pos_ == "DET" or t.is_punct and t.text not in ".-’'&")]
+        while tokens and tokens[-1].pos_ in ("CCONJ", "ADP"):
+            tokens = tokens[:-1]  # "Ministries of Labor and": the parser's entity ends in the middle of a list
         if not tokens:
             return
         if label == "PERSON":

@@ -413,6 +413,8 @@ class Engine:
                                       or after.lower_ in ("st", "nd", "rd", "th")) or raw_after.startswith(
                     ("<sup", "st ", "nd ", "rd ", "th ")):
                 continue  # "its 140<sup>th</sup> session", "26 May 2021": an ordinal or a date, no count
+            if after is not None and after.text in (")", ".") and ent.label_ == "CARDINAL" and len(ent) == 1:
+                continue  # "4) migration", "2. The second dialogue": the number of a list item
             line_start = self.ctx.document.text.rfind("\n", 0, raw_end - len(ent.text)) + 1
             if not self.ctx.document.text[line_start : raw_end - len(ent.text)].strip() and after is not None \
                     and after.is_title and ent.label_ == "CARDINAL":
