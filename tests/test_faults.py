@@ -1,0 +1,140 @@
+"""Faults (issue 10, item 6): a killed query worker, a full disk during a build, a corrupt build.
+
+Each fault is real: the worker is SIGKILLed under load in a real ``uvicorn`` subprocess; the
+disk is a tmpfs that is full, mounted over ``data/builds`` in a mount namespace of the build's
+own (``unshare``), so the served build and the server never see it; the corrupt build is a
+real folder whose dump or manifest was damaged after it was written.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from livehttp import build_test_data_dir, serve_subprocess
+
+JSON = {"Accept": "application/sparql-results+json"}
+#: 11 quads in the test data: 11**4 rows to count, a few milliseconds of work per query.
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+COUNTED = str(11**4)
+#: Two workers; no result cache, so every query runs on one of them.
+SERVER_ENV = {"MKG_QUERY_WORKERS": "2", "MKG_RESULT_CACHE_BYTES": "0", "MKG_RELOAD_POLL_S": "0"}
+#: Safety bound on waiting for the server; the one assertion about time is RECOVERY_S.
+PATIENCE_S = 120.0
+#: A killed worker is replaced, and the pool whole again, within this.
+RECOVERY_S = 5.0
+
+
+def wait_for(condition: Callable[[], object], message: str, timeout: float = PATIENCE_S) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.02)
+
+
+def workers(url: str) -> dict[str, object]:
+    """The ``workers`` entry of ``/readyz`` (empty while it is not 200)."""
+    try:
+        response = httpx.get(url + "/readyz", timeout=5)
+    except httpx.TransportError:
+        return {}
+    found: dict[str, object] = response.json().get("workers") or {}
+    return found if response.status_code == 200 else {}
+
+
+def metric(url: str, name: str) -> float:
+    """The value of the unlabelled (or first) sample of ``name`` in ``/metrics``."""
+    for line in httpx.get(url + "/metrics", timeout=5).text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{name} is not in /metrics")
+
+
+class Clients:
+    """``count`` threads sending COUNT queries to ``/sparql`` as fast as the server answers;
+    each answer is recorded as (status, body when not 200)."""
+
+    def __init__(self, url: str, count: int = 4) -> None:
+        self.url = url
+        self.stop = threading.Event()
+        self.answers: list[list[tuple[int, str]]] = [[] for _ in range(count)]
+        self.threads = [threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(count)]
+
+    def _run(self, index: int) -> None:
+        with httpx.Client(base_url=self.url, timeout=30) as client:
+            while not self.stop.is_set():
+                try:
+                    response = client.get("/sparql", params={"query": COUNT, "n": str(index)}, headers=JSON)
+                except httpx.TransportError as exc:  # a hang ends here, at the client's timeout
+                    self.answers[index].append((0, f"transport error: {exc!r}"))
+                    continue
+                if response.status_code == 200:
+                    rows = response.json()["results"]["bindings"]
+                    ok = rows == [{"n": {"type": "literal", "value": COUNTED,
+                                         "datatype": "http://www.w3.org/2001/XMLSchema#integer"}}]  # fmt: skip
+                    self.answers[index].append((200, "") if ok else (-1, response.text))
+                else:
+                    self.answers[index].append((response.status_code, response.text))
+
+    def counts(self) -> list[int]:
+        return [len(a) for a in self.answers]
+
+    def __enter__(self) -> Clients:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=60)
+
+
+# --- a worker killed under load -------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_worker_killed_under_load_costs_at_most_its_query_and_is_replaced(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    build_test_data_dir(data)
+    with serve_subprocess(data, tmp_path / "server.log", env=SERVER_ENV) as (
+        url,
+        _,
+    ):
+        wait_for(lambda: workers(url).get("ready") == 2, "the two workers did not start")
+        pids = workers(url)["pids"]
+        assert isinstance(pids, list) and len(set(pids)) == 2
+        crashes_before = metric(url, "mkg_query_worker_crashes_total")
+        with Clients(url) as clients:
+            wait_for(lambda: min(clients.counts()) >= 20, "the clients got no answers")
+            victim = pids[0]
+            os.kill(victim, signal.SIGKILL)  # as the OOM killer would
+            killed = time.monotonic()
+
+            def whole_again() -> bool:
+                now = workers(url)
+                return now.get("ready") == 2 and victim not in now["pids"] and len(now["pids"]) == 2  # type: ignore[operator,arg-type]
+
+            wait_for(whole_again, "the pool did not replace the killed worker")
+            recovery = time.monotonic() - killed
+            after = clients.counts()
+            wait_for(lambda: all(n >= m + 20 for n, m in zip(clients.counts(), after, strict=True)),
+                     "the clients got no answers after the worker was replaced")  # fmt: skip
+        log = (tmp_path / "server.log").read_text("utf-8")
+        assert recovery <= RECOVERY_S, f"the pool was whole again only after {recovery:.2f} s"
+        assert metric(url, "mkg_query_worker_crashes_total") == crashes_before + 1, log[-2000:]
+        assert metric(url, "mkg_query_worker_restarts_total") >= 1
+        failures = [answer for answers in clients.answers for answer in answers if answer[0] != 200]
+        print(f"{sum(clients.counts())} answers; whole again after {recovery:.2f} s; failed: {failures}")
+        # a worker runs one query at a time: only that one may fail, and with a 503 that says why
+        assert len(failures) <= 1, f"more requests failed than the killed worker was running: {failures}"
+        for status, body in failures:
+            assert status == 503 and "died while running this query" in body and "SIGKILL" in body, body
+        for answers, mark in zip(clients.answers, after, strict=True):
+            assert {status for status, _ in answers[mark:]} == {200}, "a query failed after the pool was whole again"
