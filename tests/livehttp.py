@@ -7,10 +7,14 @@ conftest for them yet).
 from __future__ import annotations
 
 import http.server
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -101,6 +105,47 @@ def serve(app: FastAPI, *, wait_path: str = "/readyz", timeout: float = 20.0, **
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@contextmanager
+def serve_subprocess(
+    data_dir: Path, log: Path, *, env: Mapping[str, str] | None = None, timeout: float = 120.0
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``uvicorn --factory migration_kg.serve.app:app_from_env`` over ``data_dir`` (what ``migration-kg
+    serve`` runs), in a session of its own; yields its URL and process once ``/readyz`` is 200.
+
+    ``env``: more ``MKG_*`` settings. Its stderr goes to ``log``. On exit the whole session is
+    SIGKILLed: the server, the forkserver and the query workers.
+    """
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    command = [sys.executable, "-m", "uvicorn", "--factory", "migration_kg.serve.app:app_from_env",
+               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    with open(log, "wb") as stream:
+        process = subprocess.Popen(command, env={**os.environ, "MKG_DATA_DIR": str(data_dir), **(env or {})},
+                                   cwd=Path(__file__).resolve().parents[1], start_new_session=True, stderr=stream)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            assert process.poll() is None, f"the server exited with {process.returncode}"
+            try:
+                if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the server did not become ready"
+            time.sleep(0.05)
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 class Canary:

@@ -261,7 +261,9 @@ def test_readyz_reports_the_workers(server: str) -> None:
     wait_until_workers_ready(server, expected=2)
     ready = httpx.get(server + "/readyz").json()
     assert ready["status"] == "ready" and ready["quads"] == SUBJECTS + LONG_VALUES
-    assert ready["workers"] == {"mode": "processes", "ready": 2, "configured": 2}
+    workers = ready["workers"]
+    assert {k: workers[k] for k in ("mode", "ready", "configured")} == {"mode": "processes", "ready": 2, "configured": 2}
+    assert len(set(workers["pids"])) == 2
 
 
 def test_metrics_exposition_parses(server: str) -> None:

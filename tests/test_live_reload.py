@@ -248,7 +248,7 @@ def test_a_damaged_build_is_refused_and_the_old_one_served(tmp_path: Path) -> No
         tampered = next_build(data, swap=False)
         with open(tampered / DUMP_NAME, "a", encoding="utf-8") as stream:
             stream.write("<http://example.org/x> <http://example.org/p> 1 .\n")
-        swap_in(tampered, data)
+        point_current_at(tampered, data)  # swap_in would refuse it (tests/test_faults.py)
         wait_for(lambda: "refused the new build" in log.read_text("utf-8"), "the watcher did not refuse it")
         refused = httpx.post(url + "/admin/reload", headers=AUTH, timeout=PATIENCE_S)
         assert refused.status_code == 409 and str(tampered / DUMP_NAME) in refused.text and "sha256" in refused.text

@@ -12,6 +12,7 @@ and :func:`swap_in` then re-points the ``<data>/current`` symlink at it in one a
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -529,8 +530,9 @@ def build_store(quads: Path | Iterable[Any], out_dir: Path, *, build_id: str | N
         The path of the finished build folder.
 
     Raises:
-        StoreError: the input is unreadable or invalid, or the folder cannot be written.
-            Nothing is left behind under ``builds/``.
+        StoreError: the input is unreadable or invalid (the error names the input), or the
+            folder cannot be written; a full disk names the ``builds/`` folder. Nothing is
+            left behind under ``builds/``.
     """
     build_id = build_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ-") + secrets.token_hex(3)
     builds = Path(out_dir) / BUILDS_DIR
@@ -542,14 +544,32 @@ def build_store(quads: Path | Iterable[Any], out_dir: Path, *, build_id: str | N
         partial.mkdir(parents=True)
         _fill_build(quads, partial, build_id)
         os.rename(partial, final)
-    except StoreError:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
     except Exception as exc:  # any failure of the input iterable must not leave a half build
         shutil.rmtree(partial, ignore_errors=True)
+        if _out_of_space(exc):  # the store reports it as failing to load the input: blame the disk instead
+            raise StoreError(
+                f"no space left on the device for a new build; nothing of it was kept ({exc})", source=str(builds)
+            ) from exc
+        if isinstance(exc, StoreError):
+            raise
         source = str(quads) if isinstance(quads, Path | str) else str(final)
         raise StoreError(f"build failed: {type(exc).__name__}: {exc}", source=source) from exc
     return final
+
+
+def _out_of_space(exc: BaseException) -> bool:
+    """Whether ``exc`` (or an exception it was raised from) is a full disk or quota: an ``OSError`` with
+    that errno, or one from the store engine, which has no errno but carries the system's message."""
+    full = (errno.ENOSPC, errno.EDQUOT)
+    messages = tuple(os.strerror(code) for code in full)
+    seen: BaseException | None = exc
+    looked: set[int] = set()
+    while seen is not None and id(seen) not in looked:
+        if getattr(seen, "errno", None) in full or any(message in str(seen) for message in messages):
+            return True
+        looked.add(id(seen))
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _fill_build(quads: Path | Iterable[Any], folder: Path, build_id: str) -> None:
@@ -586,13 +606,15 @@ def read_manifest(build_dir: Path) -> dict[str, Any]:
     """The parsed ``manifest.json`` of ``build_dir``.
 
     Raises:
-        StoreError: the manifest is missing or not JSON.
+        StoreError: the manifest is missing, not JSON, or not a JSON object.
     """
     path = Path(build_dir) / MANIFEST_NAME
     try:
-        manifest: dict[str, Any] = json.loads(path.read_text("utf-8"))
+        manifest = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError) as exc:
         raise StoreError(f"no readable build manifest: {exc}", source=str(path)) from exc
+    if not isinstance(manifest, dict):
+        raise StoreError(f"the build manifest is a JSON {type(manifest).__name__}, not an object", source=str(path))
     return manifest
 
 
@@ -625,22 +647,24 @@ def verify_build(build_dir: Path) -> dict[str, Any]:
 
 
 def swap_in(build_dir: Path, data_dir: Path) -> Path | None:
-    """Atomically point ``data_dir/current`` at ``build_dir``.
+    """Check ``build_dir`` (:func:`verify_build`: its manifest, and the sha256 of its dump), then
+    atomically point ``data_dir/current`` at it.
 
     A temporary symlink is created and renamed over ``current`` (``os.replace`` is
     atomic on POSIX), so readers see either the old build or the new one, never neither.
+    The check reads the whole dump once, here rather than when a server starts.
 
     Returns:
         The build that was current before, or None.
 
     Raises:
-        StoreError: ``build_dir`` is not a finished build (no manifest or dump), or
-            ``current`` exists and is not a symlink.
+        StoreError: ``build_dir`` is not a finished, intact build (the manifest is missing or
+            invalid, or the dump is missing or not the one the manifest describes: the
+            message names the file), or ``current`` exists and is not a symlink. ``current``
+            is then unchanged.
     """
     build_dir, data_dir = Path(build_dir).resolve(), Path(data_dir)
-    read_manifest(build_dir)
-    if not (build_dir / DUMP_NAME).is_file():
-        raise StoreError("build has no N-Quads dump", source=str(build_dir / DUMP_NAME))
+    verify_build(build_dir)
     link = data_dir / CURRENT_LINK
     if link.exists() and not link.is_symlink():
         raise StoreError("refusing to replace a real folder with the current-build link", source=str(link))

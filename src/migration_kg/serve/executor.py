@@ -77,6 +77,8 @@ class ExecutorStats:
     crashes_total: int
     restarts_total: int
     rejected_total: int
+    #: Process ids of the live query workers (empty in process): for probes, and tests that kill one.
+    worker_pids: tuple[int, ...] = ()
 
 
 class QueryExecutor(Protocol):
@@ -243,12 +245,12 @@ class BaseExecutor:
         with self._lock:
             self._counts[name] += by
 
-    def _stats(self, workers: int, ready: int, waiting: int) -> ExecutorStats:
+    def _stats(self, workers: int, ready: int, waiting: int, pids: tuple[int, ...] = ()) -> ExecutorStats:
         with self._lock:
             c = self._counts
             return ExecutorStats(
                 self.mode, workers, ready, c["in_flight"], waiting, c["queries"], c["timeouts"],
-                c["crashes"], c["restarts"], c["rejected"],
+                c["crashes"], c["restarts"], c["rejected"], pids,
             )  # fmt: skip
 
 

@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as _wait_readable
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,8 @@ logger = logging.getLogger(__name__)
 _INLINE_BODY_BYTES = 1 << 20
 #: Query texts up to this size are sent from the event loop (a pipe holds 64 KiB unread).
 _INLINE_TEXT_CHARS = 16_384
+#: How soon an idle worker is watched for its death after it is put back (it is noticed at once after).
+_WATCH_S = 0.5
 
 
 @dataclass(eq=False)
@@ -76,6 +79,7 @@ class WorkerPool(BaseExecutor):
             self._context.set_forkserver_preload([worker_main.__module__])
         self._cond = threading.Condition(self._lock)
         self._idle: deque[_Worker] = deque()
+        self._members: set[_Worker] = set()  # the workers of the current generation, idle or busy
         self._live = 0  # workers of the current generation that are running or starting
         self._waiting = 0
         self._generation = 0
@@ -101,8 +105,10 @@ class WorkerPool(BaseExecutor):
         fresh = self._start_generation(self._dump, 0, applied=0)
         with self._cond:
             self._idle.extend(fresh)
+            self._members = set(fresh)
             self._live = len(fresh)
             self._cond.notify_all()
+        threading.Thread(target=self._watch_idle, name="mkg-worker-watch", daemon=True).start()
 
     def reload(self, dump: Path, *, applied: int = 0) -> None:
         """Serve the graph in ``dump`` from now on: new workers load it, then replace the old ones.
@@ -123,6 +129,7 @@ class WorkerPool(BaseExecutor):
             with self._cond:
                 old = list(self._idle)
                 self._idle = deque(fresh)
+                self._members = set(fresh)
                 self._dump, self._generation, self._live = Path(dump), generation, len(fresh)
                 self._base = applied
                 self._cond.notify_all()
@@ -163,17 +170,27 @@ class WorkerPool(BaseExecutor):
                 previous.unlink(missing_ok=True)
 
     def stats(self) -> ExecutorStats:
-        """Counters and gauges; ``workers_ready`` counts workers of the current data, idle or busy."""
+        """Counters and gauges; ``workers_ready`` counts the live workers of the current data, idle or
+        busy (one that died is not counted, even before a query finds it dead), ``worker_pids`` their
+        process ids."""
+        pids = self.worker_pids()
         with self._cond:
-            ready = len([w for w in self._idle if w.generation == self._generation]) + self._counts["in_flight"]
             waiting = self._waiting
-        return self._stats(self._size, min(ready, self._size), waiting)
+        return self._stats(self._size, len(pids), waiting, pids)
+
+    def worker_pids(self) -> tuple[int, ...]:
+        """The process ids of the live workers of the current data, idle or busy, sorted (read-only:
+        for probes and for tests that kill one)."""
+        with self._cond:
+            members = list(self._members)
+        return tuple(sorted(w.process.pid for w in members if w.process.pid is not None and _alive(w)))
 
     def close(self) -> None:
         """Stop the idle workers now and each busy one when its query ends; remove temporary dumps."""
         with self._cond:
             self._closed = True
             idle, self._idle = list(self._idle), deque()
+            self._members.clear()
             self._cond.notify_all()
         for worker in idle:
             self._stop(worker)
@@ -340,6 +357,8 @@ class WorkerPool(BaseExecutor):
 
     def _lose(self, worker: _Worker, reason: str) -> int | None:
         """Kill ``worker`` (timed out or died) and start its replacement in the background."""
+        with self._cond:
+            self._members.discard(worker)
         worker.process.kill()  # SIGKILL: the engine cannot be interrupted any other way
         worker.process.join(timeout=5)
         worker.conn.close()
@@ -348,6 +367,27 @@ class WorkerPool(BaseExecutor):
         logger.warning("query worker %s lost (%s, %s)", worker.process.pid, reason, _exit_reason(code))
         threading.Thread(target=self._replace, args=(worker.generation,), name="mkg-worker-respawn", daemon=True).start()
         return code
+
+    def _watch_idle(self) -> None:
+        """Replace a worker that dies while idle (the OOM killer, an operator's ``kill``) as soon as it
+        dies, not when a query next picks it: the pool is whole again without waiting for traffic. A
+        busy worker's death is its query's to find (``EOFError``); an idle one is watched again within
+        :data:`_WATCH_S` of being put back."""
+        while True:
+            with self._cond:
+                if self._closed:
+                    return
+                idle = {worker.process.sentinel: worker for worker in self._idle}
+            if not idle:
+                time.sleep(_WATCH_S)
+                continue
+            for sentinel in _wait_readable(list(idle), _WATCH_S):
+                worker = idle[sentinel]  # type: ignore[index]
+                with self._cond:
+                    if worker not in self._idle:  # a query took it meanwhile, and finds it dead itself
+                        continue
+                    self._idle.remove(worker)
+                self._lose(worker, "crashes")
 
     def _replace(self, generation: int) -> None:
         with self._cond:
@@ -365,6 +405,9 @@ class WorkerPool(BaseExecutor):
                     self._cond.notify_all()
             return
         self._count("restarts")
+        with self._cond:
+            if not self._closed and generation == self._generation:
+                self._members.add(worker)
         self._checkin(worker)
 
     # --- processes --------------------------------------------------------------------------
@@ -404,6 +447,8 @@ class WorkerPool(BaseExecutor):
             raise StoreError(f"a query worker could not load the graph: {message[1]}")
 
     def _stop(self, worker: _Worker) -> None:
+        with self._cond:
+            self._members.discard(worker)
         try:
             worker.conn.send(None)
         except OSError:
@@ -413,6 +458,12 @@ class WorkerPool(BaseExecutor):
             worker.process.kill()
             worker.process.join(timeout=5)
         worker.conn.close()
+
+
+def _alive(worker: _Worker) -> bool:
+    """Whether ``worker``'s process runs, without reaping it: its sentinel becomes readable when it ends
+    (``is_alive`` would consume the exit status, which a concurrent ``join`` needs)."""
+    return not _wait_readable([worker.process.sentinel], 0)
 
 
 async def _readable(conn: Connection, timeout: float) -> bool:

@@ -23,6 +23,10 @@ def readyz(request: Request) -> JSONResponse:
 
     Not ready: no store is loaded, or no query worker holds the current data (all of them
     are being restarted).
+
+    ``workers``: ``mode``, ``configured`` (how many there should be), ``ready`` (how many are
+    alive and hold the current data, idle or busy) and ``pids`` (their process ids, for an
+    operator who wants to look at one, or a test that kills one).
     """
     state = request.app.state
     if state.store is None:
@@ -31,7 +35,8 @@ def readyz(request: Request) -> JSONResponse:
     workers = None
     if executor is not None:
         stats = executor.stats()
-        workers = {"mode": stats.mode, "ready": stats.workers_ready, "configured": stats.workers}
+        workers = {"mode": stats.mode, "ready": stats.workers_ready, "configured": stats.workers,
+                   "pids": list(stats.worker_pids)}
         if stats.mode == "processes" and stats.workers_ready == 0:
             reason = "no query worker is ready (they are being restarted)"
             return JSONResponse({"status": "not ready", "reason": reason, "workers": workers}, status_code=503)
