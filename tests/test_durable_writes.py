@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
-from livehttp import DOC_GRAPH, LABEL, VOCAB_GRAPH, build_test_data_dir, free_socket
+from livehttp import DOC_GRAPH, LABEL, VOCAB_GRAPH, build_test_data_dir, serve_subprocess
 
 from migration_kg.errors import ReadOnlyGraph
 from migration_kg.journal import Journal, journal_path
@@ -38,34 +37,9 @@ ASK_NOTE = "ASK { GRAPH <http://example.org/graph/notes> { <http://example.org/n
 @contextmanager
 def server(data: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``uvicorn --factory migration_kg.serve.app:app_from_env`` over ``data``; yields its URL and process."""
-    sock = free_socket()
-    port = sock.getsockname()[1]
-    sock.close()
-    env = {**os.environ, "MKG_DATA_DIR": str(data), "MKG_UPDATE_TOKEN": TOKEN, "MKG_QUERY_WORKERS": "1"}
-    command = [sys.executable, "-m", "uvicorn", "--factory", "migration_kg.serve.app:app_from_env",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, f"the server exited with {process.returncode}"
-            try:
-                if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not become ready"
-            time.sleep(0.1)
-        yield url, process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
-        try:
-            os.killpg(process.pid, signal.SIGKILL)  # its own session: the forkserver and the query workers
-        except ProcessLookupError:
-            pass
+    env = {"MKG_UPDATE_TOKEN": TOKEN, "MKG_QUERY_WORKERS": "1"}
+    with serve_subprocess(data, data.parent / f"{data.name}-server.log", env=env, timeout=60) as running:
+        yield running
 
 
 def ask(url: str, query: str) -> bool:

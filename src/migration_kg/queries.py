@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -360,3 +361,18 @@ def get_query(directory: Path, name: str) -> NamedQuery:
         raise NotFound(f"no query named {name!r}; known: {', '.join(sorted(queries))}")
     return queries[name]
 
+
+@cache
+def packaged_query(folder: Path, name: str) -> str:
+    """The text of ``folder/<name>.rq``, a query file that ships with the package (read once).
+
+    Raises:
+        StoreError: the file is missing (a packaging bug).
+    """
+    from .errors import StoreError
+
+    path = folder / f"{name}.rq"
+    try:
+        return path.read_text("utf-8")
+    except OSError as exc:
+        raise StoreError(f"missing query file: {exc}", source=str(path)) from exc

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -31,10 +31,10 @@ from typing import Any
 import yaml
 
 from ..errors import EvaluateError
+from ..queries import packaged_query
 from .gold import Gold, GoldFact, GoldLiteral
 
 QUERIES = Path(__file__).with_name("queries")
-MKG = "https://w3id.org/migration-kg/ontology#"
 _MODALITIES = {"stated": "Stated", "proposed": "Proposed", "expected": "Expected", "disputed": "Disputed"}
 _ARTICLE = re.compile(r"^(the|a|an) ")
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)*")
@@ -107,7 +107,7 @@ class GraphView:
 def _select(store: Any, name: str) -> list[dict[str, str]]:
     import pyoxigraph as ox
 
-    sparql = (QUERIES / f"{name}.rq").read_text(encoding="utf-8")
+    sparql = packaged_query(QUERIES, name)
     rows = []
     for solution in store.query(sparql):
         row: dict[str, str] = {}
@@ -359,12 +359,3 @@ def score(view: GraphView, gold: Gold, mappings: Mappings, *, tier: str = "core"
                      + [ev.sentence for ev in evidence if ev.doc == doc]):
             result.evidence_overlap += 1
     return result
-
-
-def relation_counts(results: Iterable[Result]) -> Counter[str]:
-    """Missed facts per relation class, across results."""
-    counts: Counter[str] = Counter()
-    for r in results:
-        for name, tally in r.facts_by_relation.items():
-            counts[name] += tally.total - tally.found
-    return counts

@@ -144,11 +144,7 @@ def _value(slot: Slot, text: str, rule: Rule, ctx: Context) -> Any:
 def _modality(rule: Rule, quote: str) -> URIRef:
     if rule.modality != "auto":
         return MODALITIES[rule.modality]
-    if _PROPOSED.search(quote):
-        return MKG.Proposed
-    if _EXPECTED.search(quote):
-        return MKG.Expected
-    return MKG.Stated
+    return _sentence_modality(quote)
 
 
 def _near(rule: Rule, name: str, clean: str, m: re.Match[str], ctx: Context, groups: dict[str, str]) -> Any:
@@ -320,6 +316,7 @@ def linguistic_facts(parsed: Parsed, dictionary: Dictionary, lexicon: Lexicon, f
 
 
 def _sentence_modality(sentence: str) -> URIRef:
+    """The modality the words of a quote or sentence give: proposed, expected, else stated."""
     if _PROPOSED.search(sentence):
         return MKG.Proposed
     if _EXPECTED.search(sentence):

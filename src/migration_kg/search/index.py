@@ -16,13 +16,13 @@ import os
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
 from ..errors import StoreError
+from ..queries import packaged_query
 from ..store import GraphStore
 from .text import compact
 
@@ -42,18 +42,9 @@ class IndexStats:
     passages: int
 
 
-@cache
 def load_query(name: str) -> str:
-    """The text of ``search/queries/<name>.rq``.
-
-    Raises:
-        StoreError: the file is missing (a packaging bug).
-    """
-    path = _HERE / "queries" / f"{name}.rq"
-    try:
-        return path.read_text("utf-8")
-    except OSError as exc:
-        raise StoreError(f"missing query file: {exc}", source=str(path)) from exc
+    """The text of ``search/queries/<name>.rq`` (see :func:`migration_kg.queries.packaged_query`)."""
+    return packaged_query(_HERE / "queries", name)
 
 
 def _rows(store: GraphStore, name: str, base: str) -> list[ox.QuerySolution]:

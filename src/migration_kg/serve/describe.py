@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
 from ..errors import StoreError
+from ..queries import packaged_query
 from ..store import GraphStore
 
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
@@ -23,18 +23,9 @@ QUERIES_DIR = Path(__file__).resolve().parent / "queries"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
-@cache
 def load_query(name: str) -> str:
-    """The text of ``serve/queries/<name>.rq``.
-
-    Raises:
-        StoreError: the file is missing (a packaging bug).
-    """
-    path = QUERIES_DIR / f"{name}.rq"
-    try:
-        return path.read_text("utf-8")
-    except OSError as exc:
-        raise StoreError(f"missing query file: {exc}", source=str(path)) from exc
+    """The text of ``serve/queries/<name>.rq`` (see :func:`migration_kg.queries.packaged_query`)."""
+    return packaged_query(QUERIES_DIR, name)
 
 
 def run(store: GraphStore, name: str, *, base: str, **bindings: Any) -> list[ox.QuerySolution]:

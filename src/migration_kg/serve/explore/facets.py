@@ -21,7 +21,8 @@ from typing import Any
 import pyoxigraph as ox
 import yaml
 
-from ...errors import ConfigError, QueryError, StoreError
+from ...errors import ConfigError, QueryError
+from ...queries import packaged_query
 from ..executor import QueryExecutor
 
 _HERE = Path(__file__).resolve().parent
@@ -96,18 +97,9 @@ def load_perspectives(path: Path = PERSPECTIVES_FILE) -> Perspectives:
     return Perspectives(kinds)
 
 
-@cache
 def load_query(name: str) -> str:
-    """The text of ``serve/explore/queries/<name>.rq``.
-
-    Raises:
-        StoreError: the file is missing (a packaging bug).
-    """
-    path = _HERE / "queries" / f"{name}.rq"
-    try:
-        return path.read_text("utf-8")
-    except OSError as exc:
-        raise StoreError(f"missing query file: {exc}", source=str(path)) from exc
+    """The text of ``serve/explore/queries/<name>.rq`` (see :func:`migration_kg.queries.packaged_query`)."""
+    return packaged_query(_HERE / "queries", name)
 
 
 def select(executor: QueryExecutor, name: str, *, base: str, **bindings: Any) -> list[dict[str, str]]:
